@@ -1,0 +1,31 @@
+"""equilibrio: is a brand's social media a conversation or a megaphone, and does it pay?
+
+>>> import equilibrio
+>>> workspace = equilibrio.load()          # an in-memory workspace
+>>> workspace.info()["posts"]
+0
+"""
+
+from equilibrio.api import Workspace, load
+from equilibrio.errors import (
+    ConfigurationError,
+    EmptyInputError,
+    EquilibrioError,
+    FormatDetectionError,
+    InputError,
+    StoreError,
+)
+from equilibrio.store.ingest import IngestResult
+
+__all__ = [
+    "ConfigurationError",
+    "EmptyInputError",
+    "EquilibrioError",
+    "FormatDetectionError",
+    "IngestResult",
+    "InputError",
+    "StoreError",
+    "Workspace",
+    "load",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,114 @@
+"""The Python API: a workspace over one store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from equilibrio.io import ImportOptions
+from equilibrio.store.duck import Store, normalise_handle
+from equilibrio.store.ingest import IngestResult, ProgressCallback, ingest_file
+from equilibrio.store.summary import summarize
+
+if TYPE_CHECKING:
+    import polars
+
+
+class Workspace:
+    """A brand's social activity in one store. Create it with :func:`load`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def path(self) -> Path | None:
+        return self.store.path
+
+    def ingest(
+        self,
+        *paths: str | Path,
+        format: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        platform: str | None = None,
+        pseudonymize: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> list[IngestResult]:
+        """Import files; each file is one all-or-nothing transaction.
+
+        >>> ws = load()
+        >>> ws.ingest("missing.csv")
+        Traceback (most recent call last):
+        ...
+        equilibrio.errors.InputError: missing.csv: no such file
+        """
+        options = ImportOptions(mapping=dict(mapping or {}), platform=platform)
+        return [
+            ingest_file(self.store, path, format=format, options=options, pseudonymize=pseudonymize, progress=progress)
+            for path in paths
+        ]
+
+    def add_brands(self, handles: Iterable[str]) -> None:
+        """Mark accounts with these handles (``@`` optional, any case) as the brand."""
+        self.store.add_brands([normalise_handle(h) for h in handles])
+
+    @property
+    def brands(self) -> list[str]:
+        return self.store.brand_handles()
+
+    def table(self, name: str) -> pa.Table:
+        """A canonical table (``posts``, ``accounts``, ``conversions``, ``ingest_log``...) as Arrow."""
+        return self.store.table(name)
+
+    def polars(self, name: str) -> polars.DataFrame:
+        """A canonical table as a Polars DataFrame."""
+        import polars
+
+        frame = polars.from_arrow(self.table(name))
+        assert isinstance(frame, polars.DataFrame)  # from_arrow on a Table always gives a DataFrame
+        return frame
+
+    def rejects(self, ingest_id: int | None = None) -> pa.Table:
+        """Rejected records with their location and reason."""
+        if ingest_id is None:
+            return self.store.table("ingest_rejects")
+        return self.store.arrow("SELECT * FROM ingest_rejects WHERE ingest_id = ?", [ingest_id])
+
+    def info(self) -> dict[str, Any]:
+        """Counts per platform, account, kind and language, date ranges and the ingest log."""
+        return summarize(self.store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def load(
+    *sources: str | Path,
+    db: str | Path | None = None,
+    brands: Sequence[str] = (),
+    format: str | None = None,
+    pseudonymize: bool = False,
+) -> Workspace:
+    """Open (or create) a workspace and optionally import files into it.
+
+    ``db=None`` keeps everything in memory; pass a path for a DuckDB file that persists.
+
+    >>> import equilibrio
+    >>> ws = equilibrio.load()
+    >>> ws.info()["posts"]
+    0
+    """
+    workspace = Workspace(Store(db))
+    if brands:
+        workspace.add_brands(brands)
+    if sources:
+        workspace.ingest(*sources, format=format, pseudonymize=pseudonymize)
+    return workspace

@@ -1,0 +1,61 @@
+"""Importers: one module per source format, registered in :data:`IMPORTERS`.
+
+Adding a platform is one module with a class that has ``name``, ``description``,
+``sniff(path, head)`` and ``read(source, options)``, plus one line here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from equilibrio.errors import ConfigurationError, EmptyInputError, FormatDetectionError
+from equilibrio.io._base import Batch, ImportOptions, Importer, Reject, Source
+from equilibrio.io.bluesky import BlueskyImporter
+from equilibrio.io.conversions import ConversionsCsvImporter
+from equilibrio.io.facebook import FacebookGraphImporter, FacebookUciImporter
+from equilibrio.io.generic_csv import GenericCsvImporter
+from equilibrio.io.ibm_care import IbmCustomerCareImporter
+from equilibrio.io.jsonl import JsonLinesImporter
+from equilibrio.io.mastodon import MastodonImporter
+from equilibrio.io.twitter import TwitterApiV2Importer, TwitterArchiveImporter, TwitterCsvImporter
+
+# Order matters for detection: specific formats before generic ones.
+IMPORTERS: Final[tuple[Importer, ...]] = (
+    TwitterArchiveImporter(),
+    IbmCustomerCareImporter(),
+    BlueskyImporter(),
+    MastodonImporter(),
+    FacebookGraphImporter(),
+    TwitterApiV2Importer(),
+    FacebookUciImporter(),
+    ConversionsCsvImporter(),
+    GenericCsvImporter(),
+    TwitterCsvImporter(),
+    JsonLinesImporter(),
+)
+
+__all__ = ["IMPORTERS", "Batch", "ImportOptions", "Importer", "Reject", "Source", "detect_format", "get_importer"]
+
+
+def get_importer(name: str) -> Importer:
+    for importer in IMPORTERS:
+        if importer.name == name:
+            return importer
+    names = ", ".join(importer.name for importer in IMPORTERS)
+    raise ConfigurationError(f"unknown format {name!r}; expected one of: {names}")
+
+
+def detect_format(path: Path, head: bytes) -> Importer:
+    """Choose the importer from the file's first bytes (never from its name alone)."""
+    if not head.strip():
+        raise EmptyInputError("the file is empty: no records to import", path=path)
+    for importer in IMPORTERS:
+        if importer.sniff(path, head):
+            return importer
+    names = ", ".join(importer.name for importer in IMPORTERS)
+    raise FormatDetectionError(
+        f"cannot tell the format from the content; pass --format with one of: {names}"
+        + (" (a JSONL file needs a 'post_id' field, or --format jsonl with --map)" if head.lstrip()[:1] == b"{" else ""),
+        path=path,
+    )

@@ -1,0 +1,268 @@
+"""What every importer shares: the source file, batches of staged rows, rejects and coercions.
+
+An importer is a small object with ``name``, ``sniff(sample)`` and ``read(source, options)``.
+``read`` yields :class:`Batch` objects; each input record becomes exactly one staged row
+or one :class:`Reject`, so ``rows_read == staged + rejected`` holds by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import ftfy
+import pyarrow as pa
+
+from equilibrio.errors import EmptyInputError, InputError
+from equilibrio.schema import STAGED_CONVERSION_SCHEMA, STAGED_POST_SCHEMA
+
+SNIFF_BYTES = 64 * 1024
+BATCH_ROWS = 20_000
+
+# Sequences that UTF-8 text decoded as Windows-1252/Latin-1 leaves behind ("Ã©", "â€™", "Â¡").
+_MOJIBAKE_HINT = re.compile("[ÃÂâ][\u0080-\u00bf\u20ac\u201a-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
+
+
+class RecordError(ValueError):
+    """Raised by a mapper for one bad record; becomes a :class:`Reject`, not a failed ingest."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    location: str
+    reason: str
+    excerpt: str | None = None
+
+
+@dataclass
+class Batch:
+    """Rows staged from one slice of a source, plus the records rejected in that slice."""
+
+    rows_read: int
+    posts: pa.Table | None = None
+    conversions: pa.Table | None = None
+    rejects: list[Reject] = field(default_factory=list)
+    bytes_done: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Options an importer may use; all optional."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    """canonical field -> source column (generic CSV/JSONL)."""
+    platform: str | None = None
+    """platform for generic sources that do not say."""
+    brands: frozenset[str] = frozenset()
+    """normalised brand handles known to the workspace."""
+
+
+@dataclass
+class Source:
+    """An input file, decoded once, with notes about what had to be repaired."""
+
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    mojibake_fixed: int = 0
+    _text: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def head(self, limit: int = SNIFF_BYTES) -> bytes:
+        with self.path.open("rb") as handle:
+            return handle.read(limit)
+
+    def text(self) -> str:
+        """The whole file as text: UTF-8 (with or without BOM), else Windows-1252, said in notes."""
+        if self._text is None:
+            raw = self.path.read_bytes()
+            if not raw.strip():
+                raise EmptyInputError("the file is empty: no records to import", path=self.path)
+            self._text = decode_bytes(raw, self.notes)
+        return self._text
+
+    def fix_text(self, value: str | None) -> str | None:
+        """Repair mojibake with ftfy only where it is visibly there, and count the repairs."""
+        if value is None or not _MOJIBAKE_HINT.search(value):
+            return value
+        fixed = ftfy.fix_text(value)
+        if fixed != value:
+            self.mojibake_fixed += 1
+        return fixed
+
+    def final_notes(self) -> list[str]:
+        notes = list(self.notes)
+        if self.mojibake_fixed:
+            notes.append(f"repaired mojibake (UTF-8 read as Latin-1/Windows-1252) in {self.mojibake_fixed} texts with ftfy")
+        return notes
+
+
+def decode_bytes(raw: bytes, notes: list[str]) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        notes.append("file is UTF-16; decoded as such")
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        notes.append(
+            f"file is not valid UTF-8 (first bad byte 0x{raw[exc.start]:02x} on line {line}); "
+            "decoded as Windows-1252"
+        )
+        return raw.decode("cp1252", errors="replace")
+
+
+class Importer(Protocol):
+    name: str
+    description: str
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """True when the first bytes of ``path`` look like this importer's format."""
+        ...
+
+    def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
+        """Yield batches of staged rows and rejects."""
+        ...
+
+
+# -- staging helpers ---------------------------------------------------------------
+
+
+class BatchBuilder:
+    """Collects mapped rows and rejects, and cuts them into :class:`Batch` objects."""
+
+    def __init__(self, schema: pa.Schema = STAGED_POST_SCHEMA, size: int = BATCH_ROWS) -> None:
+        self._schema = schema
+        self._size = size
+        self._rows: list[dict[str, Any]] = []
+        self._rejects: list[Reject] = []
+        self._read = 0
+
+    def add(self, location: str, produce: Callable[[], dict[str, Any]], excerpt: str | None = None) -> None:
+        """Map one record; a :class:`RecordError` turns it into a reject naming ``location``."""
+        self._read += 1
+        try:
+            row = produce()
+        except RecordError as exc:
+            self._rejects.append(Reject(location, str(exc), excerpt))
+            return
+        if "source_line" not in row and "source_record" not in row:
+            row["source_record"] = location
+        self._rows.append(row)
+
+    def reject(self, location: str, reason: str, excerpt: str | None = None) -> None:
+        self._read += 1
+        self._rejects.append(Reject(location, reason, excerpt))
+
+    def full(self) -> bool:
+        return len(self._rows) + len(self._rejects) >= self._size
+
+    def flush(self, bytes_done: int | None = None) -> Batch:
+        table = pa.Table.from_pylist(self._rows, schema=self._schema) if self._rows else None
+        is_posts = self._schema is STAGED_POST_SCHEMA
+        batch = Batch(
+            rows_read=self._read,
+            posts=table if is_posts else None,
+            conversions=None if is_posts else table,
+            rejects=self._rejects,
+            bytes_done=bytes_done,
+        )
+        self._rows, self._rejects, self._read = [], [], 0
+        return batch
+
+    def drain(self) -> Iterator[Batch]:
+        if self._read:
+            yield self.flush()
+
+
+CONVERSION_SCHEMA = STAGED_CONVERSION_SCHEMA
+
+
+# -- value coercions (raise RecordError with a precise reason) -----------------------
+
+
+def to_count(value: Any, field_name: str) -> int | None:
+    """A non-negative engagement count; blank/None means unknown (NULL), never 0."""
+    if value is None or value == "" or (isinstance(value, str) and value.strip().upper() in {"NA", "NULL", "NAN", "NONE"}):
+        return None
+    if isinstance(value, bool):
+        raise RecordError(f"field {field_name!r}: expected a count, got a boolean")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            as_float = float(str(value).strip().replace(",", ""))
+        except ValueError:
+            raise RecordError(f"field {field_name!r}: expected a count, got {str(value)[:40]!r}") from None
+        if as_float != as_float or not as_float.is_integer():
+            raise RecordError(f"field {field_name!r}: expected a whole number, got {str(value)[:40]!r}")
+        number = int(as_float)
+    if number < 0:
+        raise RecordError(f"field {field_name!r}: negative count {number}")
+    return number
+
+
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+
+
+def to_bool(value: Any, field_name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if text in {"na", "null", "none"}:
+        return None
+    raise RecordError(f"field {field_name!r}: expected true/false, got {str(value)[:40]!r}")
+
+
+def twitter_classic_time(value: str) -> str:
+    """``"Wed Oct 10 20:19:24 +0000 2018"`` (v1.1 API, archives) -> ISO-8601."""
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").isoformat()
+    except ValueError:
+        raise RecordError(f"unparseable timestamp {value!r}") from None
+
+
+def required(record: Mapping[str, Any], key: str) -> Any:
+    value = record.get(key)
+    if value is None or value == "":
+        raise RecordError(f"missing required field {key!r}")
+    return value
+
+
+def excerpt(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text[:limit]
+
+
+def json_error_location(text: str, position: int) -> str:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def parse_json_document(source: Source) -> Any:
+    """Parse a whole-file JSON document with an error that says where it broke."""
+    import json
+
+    text = source.text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip()) - 1
+        what = "truncated JSON (the file ends mid-document)" if truncated else f"invalid JSON: {exc.msg}"
+        raise InputError(what, path=source.path, where=json_error_location(text, exc.pos)) from None

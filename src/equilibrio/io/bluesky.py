@@ -1,0 +1,104 @@
+"""Bluesky: ``app.bsky.feed.getAuthorFeed`` responses (one object, a list of pages, or one per line)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from equilibrio.errors import InputError
+from equilibrio.io._base import Batch, BatchBuilder, ImportOptions, RecordError, Source, excerpt, parse_json_document, required, to_count
+
+
+def _rkey(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+def _kind(is_repost: bool, parent: str | None, record: Mapping[str, Any]) -> str:
+    if is_repost:
+        return "repost"
+    if parent:
+        return "reply"
+    embed_type = str((record.get("embed") or {}).get("$type", ""))
+    return "quote" if embed_type.startswith("app.bsky.embed.record") else "post"
+
+
+def map_feed_item(item: Mapping[str, Any], feed_owner: str | None) -> dict[str, Any]:
+    post = item.get("post")
+    if not isinstance(post, dict):
+        raise RecordError("feed item has no 'post' object")
+    author = post.get("author") or {}
+    record = post.get("record") or {}
+    uri = str(required(post, "uri"))
+    reason = item.get("reason") or {}
+    reply = record.get("reply") or {}
+    parent = (reply.get("parent") or {}).get("uri")
+    root = (reply.get("root") or {}).get("uri")
+    is_repost = str(reason.get("$type", "")).endswith("reasonRepost")
+    actor = reason.get("by") if is_repost else author
+    if not isinstance(actor, dict) or not actor.get("did"):
+        raise RecordError("post author has no 'did'")
+    did = str(actor["did"])
+    handle = str(actor.get("handle") or did)
+    langs = record.get("langs") or []
+    return {
+        "post_id": f"repost:{did}:{uri}" if is_repost else uri,
+        "platform": "bluesky",
+        "account_id": did,
+        "handle": handle,
+        "display_name": actor.get("displayName"),
+        "declared_brand": did == feed_owner,
+        "created_at": str(reason.get("indexedAt") if is_repost else required(record, "createdAt")),
+        "text": str(record.get("text") or ""),
+        "lang": langs[0] if langs else None,
+        "kind": _kind(is_repost, parent, record),
+        "reply_to_id": parent,
+        "conversation_id": root or (None if is_repost else uri),
+        "url": f"https://bsky.app/profile/{author.get('handle', did)}/post/{_rkey(uri)}",
+        "likes": to_count(post.get("likeCount"), "likeCount"),
+        "shares": to_count(post.get("repostCount"), "repostCount"),
+        "comments": to_count(post.get("replyCount"), "replyCount"),
+    }
+
+
+class BlueskyImporter:
+    name = "bluesky"
+    description = "Bluesky app.bsky.feed.getAuthorFeed JSON (the feed's actor is the brand)"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return b'"feed"' in head and b"at://" in head
+
+    def _pages(self, source: Source) -> list[Any]:
+        text = source.text().strip()
+        if text.startswith("{") and "\n{" in text:
+            try:
+                return [json.loads(line) for line in text.splitlines() if line.strip()]
+            except json.JSONDecodeError:
+                pass
+        document = parse_json_document(source)
+        return document if isinstance(document, list) else [document]
+
+    def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
+        pages = self._pages(source)
+        items: list[tuple[str, Any]] = []
+        for number, page in enumerate(pages, start=1):
+            if not isinstance(page, dict) or not isinstance(page.get("feed"), list):
+                raise InputError("expected a getAuthorFeed response with a 'feed' list", path=source.path, where=f"page {number}")
+            items.extend((f"page {number}, feed[{i}]", item) for i, item in enumerate(page["feed"]))
+        # An author feed is the actor's own: its most frequent own-post author or reposter.
+        actors = Counter(
+            ((item.get("reason") or {}).get("by") or (item.get("post") or {}).get("author") or {}).get("did")
+            for _, item in items if isinstance(item, dict)
+        )
+        actors.pop(None, None)
+        owner = actors.most_common(1)[0][0] if actors else None
+        builder = BatchBuilder()
+        for location, item in items:
+            if not isinstance(item, dict):
+                builder.reject(location, "expected a feed item object")
+                continue
+            text = ((item.get("post") or {}).get("record") or {}).get("text", "")
+            builder.add(location, lambda i=item: map_feed_item(i, owner), excerpt(text))
+        yield from builder.drain()

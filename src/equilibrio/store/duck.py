@@ -1,0 +1,207 @@
+"""DuckDB backend: the only module that talks SQL to the engine.
+
+Everything above the store asks for tables through :class:`Store`; swapping DuckDB for a
+bigger engine means reimplementing this module, not the analyses.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from equilibrio.errors import ConfigurationError, StoreError
+from equilibrio.store.migrations import CURRENT_VERSION, MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+TABLES: Final = ("accounts", "posts", "conversions", "ingest_log", "ingest_rejects", "brands")
+
+
+def normalise_handle(handle: str) -> str:
+    """``"@Tesla "`` -> ``"tesla"``: handles compare case-insensitively without the ``@``."""
+    cleaned = handle.strip().lstrip("@").strip().lower()
+    if not cleaned:
+        raise ConfigurationError(f"empty brand handle {handle!r}")
+    return cleaned
+
+
+class Store:
+    """A canonical store in one DuckDB file (or in memory when ``path`` is None).
+
+    >>> store = Store(None)
+    >>> store.schema_version()
+    1
+    """
+
+    def __init__(self, path: str | Path | None = None, *, memory_limit: str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            self._con = duckdb.connect(str(self.path) if self.path else ":memory:")
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        # Timestamps are stored and compared in UTC whatever the machine's zone is.
+        self._run("SET TimeZone = 'UTC'")
+        if memory_limit:
+            self._run("SET memory_limit = ?", [memory_limit])
+        self._in_transaction = False
+        self._migrate()
+
+    # -- lifecycle -------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self._run(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        applied = {row[0] for row in self._con.execute("SELECT version FROM schema_migrations").fetchall()}
+        if applied and max(applied) > CURRENT_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {max(applied)}, newer than this equilibrio "
+                f"understands ({CURRENT_VERSION}); upgrade equilibrio"
+            )
+        for version, description, ddl in MIGRATIONS:
+            if version in applied:
+                continue
+            logger.info("migrating store to schema version %d: %s", version, description)
+            with self.transaction():
+                self._run(ddl)
+                self._run(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [version, description, datetime.now(UTC)],
+                )
+
+    def schema_version(self) -> int:
+        row = self.fetchone("SELECT max(version) FROM schema_migrations")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- transactions and queries ---------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing: on any exception the store is left exactly as it was."""
+        if self._in_transaction:
+            yield
+            return
+        self._run("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
+        else:
+            self._run("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+        self._run(sql, params)
+
+    def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+        # DuckDB 2 keeps a statement's result open until it is consumed; consume it here.
+        self._con.execute(sql, params or []).fetchall()
+
+    def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, params or []).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+        # fetchall, not fetchone: DuckDB 2 blocks the connection until a result is drained.
+        rows = self._con.execute(sql, params or []).fetchall()
+        row = rows[0] if rows else None
+        if row is None:
+            raise StoreError(f"query returned no row: {sql[:80]}")
+        return row
+
+    def arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
+        return self._con.execute(sql, params or []).to_arrow_table()
+
+    def table(self, name: str) -> pa.Table:
+        """A canonical table as Arrow."""
+        if name not in TABLES:
+            raise ConfigurationError(f"unknown table {name!r}; expected one of {', '.join(TABLES)}")
+        return self.arrow(f"SELECT * FROM {name}")  # name checked against TABLES above
+
+    def create_temp_table(self, name: str, schema: pa.Schema) -> None:
+        """An empty temporary table (this connection only) with the columns of ``schema``."""
+        self._con.register("_shape", schema.empty_table())
+        try:
+            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _shape")
+        finally:
+            self._con.unregister("_shape")
+
+    def append_arrow(self, table_name: str, data: pa.Table) -> None:
+        """Append an Arrow table to an existing table with the same column order."""
+        self._con.register("_incoming", data)
+        try:
+            self._run(f"INSERT INTO {table_name} SELECT * FROM _incoming")
+        finally:
+            self._con.unregister("_incoming")
+
+    # -- workspace settings ----------------------------------------------
+    def setting(self, key: str) -> str | None:
+        rows = self.fetchall("SELECT value FROM settings WHERE key = ?", [key])
+        row = rows[0] if rows else None
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._run(
+            "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def pseudonym_salt(self) -> str:
+        """The workspace's secret salt, created on first use and kept in the store."""
+        salt = self.setting("pseudonym_salt")
+        if salt is None:
+            salt = secrets.token_hex(16)
+            self.set_setting("pseudonym_salt", salt)
+        return salt
+
+    def brand_handles(self) -> list[str]:
+        return [row[0] for row in self._con.execute("SELECT handle FROM brands ORDER BY handle").fetchall()]
+
+    def add_brands(self, handles: Sequence[str]) -> None:
+        with self.transaction():
+            for handle in handles:
+                self._run(
+                    "INSERT INTO brands VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [normalise_handle(handle), datetime.now(UTC)],
+                )
+            self.refresh_brand_flags()
+
+    def refresh_brand_flags(self) -> None:
+        """Recompute ``is_brand`` on accounts and posts from declared brands and the brand list."""
+        self._run(
+            """
+            UPDATE accounts SET is_brand = new_flag FROM (
+                SELECT account_id AS id,
+                       declared_brand OR coalesce(lower(handle) IN (SELECT handle FROM brands), FALSE)
+                           AS new_flag
+                FROM accounts) AS flags
+            WHERE accounts.account_id = flags.id AND accounts.is_brand IS DISTINCT FROM flags.new_flag
+            """
+        )
+        self._run(
+            """
+            UPDATE posts SET is_brand = accounts.is_brand FROM accounts
+            WHERE posts.account_id = accounts.account_id AND posts.is_brand IS DISTINCT FROM accounts.is_brand
+            """
+        )
+
+    def next_ingest_id(self) -> int:
+        return int(self.fetchone("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log")[0])

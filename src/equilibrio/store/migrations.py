@@ -1,0 +1,89 @@
+"""Versioned schema of the store. Append a migration; never edit one that has shipped."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from equilibrio.schema import KINDS
+
+_KIND_LIST = ", ".join(f"'{kind}'" for kind in KINDS)
+
+MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
+    (
+        1,
+        "canonical tables: accounts, posts, conversions, ingest log",
+        f"""
+        CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+        CREATE TABLE brands (handle VARCHAR PRIMARY KEY, added_at TIMESTAMPTZ NOT NULL);
+        CREATE TABLE accounts (
+            account_id VARCHAR PRIMARY KEY,
+            platform VARCHAR NOT NULL,
+            handle VARCHAR,
+            display_name VARCHAR,
+            followers BIGINT,
+            declared_brand BOOLEAN NOT NULL DEFAULT FALSE,
+            is_brand BOOLEAN NOT NULL DEFAULT FALSE,
+            last_ingest_id INTEGER
+        );
+        CREATE TABLE posts (
+            post_id VARCHAR NOT NULL,
+            platform VARCHAR NOT NULL,
+            account_id VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            time_precision VARCHAR NOT NULL DEFAULT 'second',
+            text VARCHAR,
+            lang VARCHAR,
+            kind VARCHAR NOT NULL CHECK (kind IN ({_KIND_LIST})),
+            reply_to_id VARCHAR,
+            conversation_id VARCHAR,
+            is_brand BOOLEAN NOT NULL DEFAULT FALSE,
+            url VARCHAR,
+            paid BOOLEAN,
+            likes BIGINT,
+            shares BIGINT,
+            comments BIGINT,
+            impressions BIGINT,
+            reach BIGINT,
+            clicks BIGINT,
+            meta JSON,
+            first_ingest_id INTEGER NOT NULL,
+            last_ingest_id INTEGER NOT NULL
+        );
+        CREATE TABLE conversions (
+            conversion_id VARCHAR NOT NULL,
+            occurred_at TIMESTAMPTZ NOT NULL,
+            value DOUBLE,
+            currency VARCHAR,
+            utm_source VARCHAR,
+            utm_medium VARCHAR,
+            utm_campaign VARCHAR,
+            utm_content VARCHAR,
+            landing_url VARCHAR,
+            post_id VARCHAR,
+            last_ingest_id INTEGER NOT NULL
+        );
+        CREATE TABLE ingest_log (
+            ingest_id INTEGER PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ NOT NULL,
+            rows_read BIGINT NOT NULL,
+            rows_inserted BIGINT NOT NULL,
+            rows_updated BIGINT NOT NULL,
+            rows_unchanged BIGINT NOT NULL,
+            rows_rejected BIGINT NOT NULL,
+            notes VARCHAR[] NOT NULL
+        );
+        CREATE TABLE ingest_rejects (
+            ingest_id INTEGER NOT NULL,
+            source VARCHAR NOT NULL,
+            location VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            excerpt VARCHAR
+        );
+        """,
+    ),
+)
+
+CURRENT_VERSION: Final = MIGRATIONS[-1][0]
