@@ -6,6 +6,7 @@
 0
 """
 
+from equilibrio._version import __version__
 from equilibrio.api import Workspace, load
 from equilibrio.errors import (
     ConfigurationError,
@@ -26,6 +27,6 @@ __all__ = [
     "InputError",
     "StoreError",
     "Workspace",
+    "__version__",
     "load",
 ]
-__version__ = "0.1.0"

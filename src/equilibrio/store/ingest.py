@@ -360,7 +360,7 @@ def ingest_file(
     return result
 
 
-_QUOTED = re.compile(r" \(first seen at [^)]*\)|'[^']*'|\"[^\"]*\"|\b\d[\w:.+-]*")
+_QUOTED = re.compile(r" \(first seen at .*\)$|'[^']*'|\"[^\"]*\"|\b\d[\w:.+-]*")
 
 
 def _reason_family(reason: str) -> str:
