@@ -41,7 +41,7 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _kind(text: str, is_retweet: bool | None, is_quote: bool | None, reply_to: str | None) -> str:
-    if is_retweet or text.startswith("RT @"):
+    if is_retweet or text.startswith("RT @"):  # "RT @" without the flag: an old-style manual retweet
         return "repost"
     if reply_to or text.startswith("@"):
         # Exports that lost reply ids still start replies with the addressee's handle.
@@ -82,7 +82,12 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
         "time_precision": "day" if _ISO_DAY.match(created) else "second",
         "text": text,
         "lang": pick(row, ("lang",)),
-        "kind": _kind(text, to_bool(pick(row, IS_RETWEET), "is_retweet"), to_bool(pick(row, IS_QUOTE), "is_quote"), reply_to),
+        "kind": _kind(
+            text,
+            to_bool(pick(row, IS_RETWEET), "is_retweet"),
+            to_bool(pick(row, IS_QUOTE), "is_quote"),
+            reply_to or pick(row, ("reply_to_screen_name", "in_reply_to_screen_name")),
+        ),
         "reply_to_id": reply_to,
         "url": f"https://twitter.com/{handle}/status/{native_id}" if native_id.isdigit() else None,
         "likes": to_count(pick(row, LIKES), "favorite_count"),

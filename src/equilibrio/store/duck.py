@@ -128,7 +128,7 @@ class Store:
         return row
 
     def arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
-        return self._con.execute(sql, params or []).to_arrow_table()
+        return self._con.sql(sql, params=params or None).to_arrow_table()
 
     def table(self, name: str) -> pa.Table:
         """A canonical table as Arrow."""

@@ -1,0 +1,60 @@
+"""Shared fixtures, built from real sample data.
+
+Real corpora are read from ``../shared/data`` beside the checkout. Locally, tests that need
+them skip when it is missing; in CI (``CI=true``) they fail instead, because CI has it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from equilibrio.api import Workspace
+from equilibrio.demo import sample_path
+from equilibrio.store.duck import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = Path(os.environ.get("EQUILIBRIO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the shared data at {SHARED_DATA}")
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def ibm_sample() -> Path:
+    return sample_path("ibm_customer_care_sample.json")
+
+
+@pytest.fixture(scope="session")
+def uci_sample() -> Path:
+    return sample_path("facebook_metrics_uci.csv")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A workspace on a real DuckDB file in a temporary folder."""
+    with Workspace(Store(tmp_path / "brand.duckdb")) as ws:
+        yield ws
+
+
+def table_counts(ws: Workspace) -> dict[str, int]:
+    """Row counts of every canonical table: equal before and after a failed ingest."""
+    return {
+        name: int(ws.store.fetchone(f"SELECT count(*) FROM {name}")[0])
+        for name in ("posts", "accounts", "conversions", "ingest_log", "ingest_rejects", "brands")
+    }
