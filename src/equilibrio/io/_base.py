@@ -263,6 +263,8 @@ def parse_json_document(source: Source) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip()) - 1
+        stripped = text.rstrip()
+        looks_like_json = stripped.lstrip().startswith(("{", "["))
+        truncated = looks_like_json and (exc.pos >= len(stripped) - 1 or not stripped.endswith(("}", "]")))
         what = "truncated JSON (the file ends mid-document)" if truncated else f"invalid JSON: {exc.msg}"
         raise InputError(what, path=source.path, where=json_error_location(text, exc.pos)) from None

@@ -83,7 +83,9 @@ SELECT * REPLACE (
         {_QUALIFY.format(col="account_id")} AS account_id,
         {_QUALIFY.format(col="reply_to_id")} AS reply_to_id,
         {_QUALIFY.format(col="conversation_id")} AS conversation_id,
-        coalesce(time_precision, 'second') AS time_precision),
+        coalesce(time_precision, 'second') AS time_precision,
+        -- sources without a kind column: a message that answers another is a reply
+        coalesce(kind, CASE WHEN reply_to_id IS NOT NULL THEN 'reply' ELSE 'post' END) AS kind),
     CASE
         WHEN coalesce(trim(post_id), '') = '' THEN 'missing required field "post_id"'
         WHEN platform IS NULL THEN 'missing required field "platform"'
@@ -94,7 +96,6 @@ SELECT * REPLACE (
         WHEN ts < TIMESTAMPTZ '{EARLIEST_PLAUSIBLE}' THEN
             'impossible timestamp ' || created_at || ' (before {EARLIEST_PLAUSIBLE[:4]})'
         WHEN ts > now() + INTERVAL 2 DAY THEN 'impossible timestamp ' || created_at || ' (in the future)'
-        WHEN kind IS NULL THEN 'missing required field "kind"'
         WHEN kind NOT IN ({_sql_list(KINDS)}) THEN 'unknown kind "' || kind || '"'
         WHEN coalesce(time_precision, 'second') NOT IN ({_sql_list(TIME_PRECISIONS)})
             THEN 'unknown time_precision "' || time_precision || '"'
@@ -360,9 +361,10 @@ def ingest_file(
     return result
 
 
-_QUOTED = re.compile(r" \(first seen at .*\)$|'[^']*'|\"[^\"]*\"|\b\d[\w:.+-]*")
+_VALUE_AFTER = re.compile(r"\b(timestamp|got|kind|platform|duration|post_id|conversion_id) ('[^']*'|\"[^\"]*\"|\S+)")
 
 
 def _reason_family(reason: str) -> str:
-    """Group reasons that differ only in the values they quote ("duplicate post_id X ...")."""
-    return _QUOTED.sub("…", reason)
+    """Group reasons that differ only in the value they quote ("duplicate post_id X ...")."""
+    reason = reason.split(" (first seen at ", 1)[0]
+    return _VALUE_AFTER.sub(lambda m: f"{m.group(1)} …", reason)
