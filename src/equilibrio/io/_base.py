@@ -91,7 +91,7 @@ class Source:
         """Repair mojibake with ftfy only where it is visibly there, and count the repairs."""
         if value is None or not _MOJIBAKE_HINT.search(value):
             return value
-        fixed = ftfy.fix_text(value)
+        fixed = ftfy.fix_encoding(value)  # only the encoding: quotes, widths and HTML stay as written
         if fixed != value:
             self.mojibake_fixed += 1
         return fixed

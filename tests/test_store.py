@@ -1,0 +1,122 @@
+"""Store guarantees: migrations, idempotent re-ingest, incremental updates, one transaction, privacy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from equilibrio.api import Workspace
+from equilibrio.errors import StoreError
+from equilibrio.io import jsonl
+from equilibrio.store.duck import Store
+from tests.conftest import table_counts
+
+
+def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
+    path = tmp_path / "brand.duckdb"
+    with Store(path) as store:
+        assert store.schema_version() == 1
+    assert path.exists()
+    with Store(path) as store:  # reopening applies nothing twice
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 1
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    with Store(path) as store:
+        store.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', now())")
+    with pytest.raises(StoreError, match="schema version 99, newer than this equilibrio understands"):
+        Store(path)
+
+
+def test_reingest_is_idempotent(workspace: Workspace, ibm_sample: Path) -> None:
+    (first,) = workspace.ingest(ibm_sample)
+    posts_before = workspace.info()["posts"]
+    (second,) = workspace.ingest(ibm_sample)
+    assert second.rows_inserted == 0
+    assert second.rows_unchanged == first.rows_inserted
+    assert second.rows_rejected == first.rows_rejected
+    assert workspace.info()["posts"] == posts_before
+    assert workspace.store.fetchone("SELECT count(DISTINCT post_id) = count(*) FROM posts")[0] is True
+
+
+def test_newer_export_updates_counts(workspace: Workspace, fixtures: Path, tmp_path: Path) -> None:
+    workspace.ingest(fixtures / "twitter_api_v2.json")
+    newer = json.loads((fixtures / "twitter_api_v2.json").read_text(encoding="utf-8"))
+    newer["data"][1]["public_metrics"]["like_count"] = 9
+    del newer["data"][1]["public_metrics"]["impression_count"]  # not in the newer export: keep the old value
+    newer["data"].append({**newer["data"][0], "id": "1245500000000000000", "text": "one more"})
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(newer), encoding="utf-8")
+    (result,) = workspace.ingest(path)
+    assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 3)
+    likes, impressions, first_id, last_id = workspace.store.fetchone(
+        "SELECT likes, impressions, first_ingest_id, last_ingest_id FROM posts WHERE post_id = 'twitter:1245425308704149506'"
+    )
+    assert (likes, impressions, first_id, last_id) == (9, 310, 1, 2)
+
+
+def test_failed_ingest_leaves_the_store_as_it_was(
+    workspace: Workspace, ibm_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.ingest(ibm_sample)
+    before = table_counts(workspace)
+    lines = [
+        json.dumps({"post_id": str(i), "platform": "twitter", "account_id": "7", "created_at": "2021-01-01T00:00:00Z", "text": "x" * 50, "kind": "post"})
+        for i in range(200)
+    ]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 2048)  # many blocks, so some are staged before the failure
+    calls = []
+
+    def interrupt(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user presses Ctrl-C mid-ingest
+
+    with pytest.raises(KeyboardInterrupt):
+        workspace.ingest(path, progress=interrupt)
+    assert table_counts(workspace) == before
+    (result,) = workspace.ingest(path)  # and the store still works afterwards
+    assert result.rows_inserted == 200
+
+
+def test_pseudonymize_audience_keeps_brand(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample, pseudonymize=True)
+    conversation = json.loads(ibm_sample.read_text(encoding="utf-8"))[0]
+    customer = conversation["dialogContent"][0]["client"]
+    company = conversation["dialogHeader"]["company"]
+    accounts = workspace.table("accounts").to_pylist()
+    handles = {row["handle"] for row in accounts}
+    assert company in handles
+    assert customer not in handles
+    audience = [row for row in accounts if not row["is_brand"]]
+    assert audience and all(row["handle"].startswith("anon-") and row["display_name"] is None for row in audience)
+    texts = workspace.store.fetchall("SELECT text FROM posts WHERE text LIKE ?", [f"%@{customer}%"])
+    assert texts == []  # mentions of the customer inside brand replies are pseudonymized too
+    brand_reply = workspace.store.fetchone(
+        "SELECT text FROM posts WHERE post_id = ?", [f"twitter:{conversation['agentURL']['tweet_ID']}"]
+    )[0]
+    pseudonym = next(row["handle"] for row in audience if row["account_id"].startswith("twitter:anon-"))
+    assert brand_reply.startswith("@anon-") and len(pseudonym) == len("anon-") + 16
+
+
+def test_pseudonyms_are_stable_within_a_workspace(workspace: Workspace, ibm_sample: Path, tmp_path: Path) -> None:
+    workspace.ingest(ibm_sample, pseudonymize=True)
+    first = {row["account_id"] for row in workspace.table("accounts").to_pylist()}
+    workspace.ingest(ibm_sample, pseudonymize=True)
+    assert {row["account_id"] for row in workspace.table("accounts").to_pylist()} == first
+    with Workspace(Store(tmp_path / "other.duckdb")) as other:  # another workspace, another salt
+        other.ingest(ibm_sample, pseudonymize=True)
+        audience = {row["account_id"] for row in other.table("accounts").to_pylist() if not row["is_brand"]}
+        assert audience.isdisjoint(first)
+
+
+def test_tables_come_out_as_arrow_and_polars(workspace: Workspace, uci_sample: Path) -> None:
+    workspace.ingest(uci_sample)
+    assert workspace.table("posts").num_rows == 500
+    frame = workspace.polars("posts")
+    assert frame.height == 500 and "likes" in frame.columns
