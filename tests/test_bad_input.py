@@ -11,7 +11,15 @@ from equilibrio.api import Workspace
 from equilibrio.errors import ConfigurationError, EmptyInputError, FormatDetectionError, InputError
 from tests.conftest import table_counts
 
-GOOD = {"post_id": "1", "platform": "twitter", "account_id": "42", "handle": "ana", "created_at": "2021-12-30T23:41:04Z", "text": "hola", "kind": "post"}
+GOOD = {
+    "post_id": "1",
+    "platform": "twitter",
+    "account_id": "42",
+    "handle": "ana",
+    "created_at": "2021-12-30T23:41:04Z",
+    "text": "hola",
+    "kind": "post",
+}
 
 
 def _jsonl(path: Path, lines: list[str]) -> Path:
@@ -52,7 +60,7 @@ def test_wrong_format_forced(workspace: Workspace, uci_sample: Path) -> None:
 
 
 def test_unknown_format_name(workspace: Workspace, uci_sample: Path) -> None:
-    with pytest.raises(ConfigurationError, match="unknown format 'tiktok'; expected one of: .*jsonl"):
+    with pytest.raises(ConfigurationError, match=r"unknown format 'tiktok'; expected one of: .*jsonl"):
         workspace.ingest(uci_sample, format="tiktok")
 
 
@@ -122,7 +130,9 @@ def test_mojibake_is_repaired_and_said(workspace: Workspace, tmp_path: Path) -> 
 
 def test_windows_1252_file_is_decoded_and_said(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
-    path.write_bytes("status_id,created_at,screen_name,text\n1,2020-01-01T10:00:00Z,ana,¿Dónde está mi tarjeta?\n".encode("cp1252"))
+    path.write_bytes(
+        "status_id,created_at,screen_name,text\n1,2020-01-01T10:00:00Z,ana,¿Dónde está mi tarjeta?\n".encode("cp1252")
+    )
     (result,) = workspace.ingest(path)
     assert workspace.table("posts").column("text").to_pylist() == ["¿Dónde está mi tarjeta?"]
     assert any("not valid UTF-8" in note and "line 2" in note for note in result.notes)
@@ -134,7 +144,9 @@ def test_generic_csv_mapping_names_missing_columns(workspace: Workspace, tmp_pat
     with pytest.raises(ConfigurationError, match="mapping names columns the file does not have: account_id=account_id"):
         workspace.ingest(path, format="csv", mapping={"post_id": "msg_id", "created_at": "when"}, platform="twitter")
     (result,) = workspace.ingest(
-        path, format="csv", platform="twitter",
+        path,
+        format="csv",
+        platform="twitter",
         mapping={"post_id": "msg_id", "account_id": "author", "handle": "author", "created_at": "when", "text": "body"},
     )
     assert (result.rows_read, result.rows_stored) == (1, 1)
@@ -144,11 +156,14 @@ def test_missing_kind_is_derived_from_reply_links(workspace: Workspace, tmp_path
     path = _jsonl(tmp_path / "nokind.jsonl", [_row(kind=None), _row(post_id="2", kind=None, reply_to_id="1")])
     workspace.ingest(path)
     assert workspace.store.fetchall("SELECT post_id, kind FROM posts ORDER BY 1") == [
-        ("twitter:1", "post"), ("twitter:2", "reply")
+        ("twitter:1", "post"),
+        ("twitter:2", "reply"),
     ]
 
 
 def test_reject_reasons_are_grouped_by_family(workspace: Workspace, tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "dups.jsonl", [_row(), _row(), _row(post_id="2"), _row(post_id="2"), _row(post_id="3", kind="x")])
+    path = _jsonl(
+        tmp_path / "dups.jsonl", [_row(), _row(), _row(post_id="2"), _row(post_id="2"), _row(post_id="3", kind="x")]
+    )
     (result,) = workspace.ingest(path)
     assert result.reject_reasons == {"duplicate post_id …": 2, "unknown kind …": 1}

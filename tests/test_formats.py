@@ -74,7 +74,10 @@ def test_mastodon_statuses_and_notifications(workspace: Workspace, fixtures: Pat
     assert all("carries no message" in reason for reason in notifications.reject_reasons)
     posts = _posts(workspace)
     first = posts["mastodon:mastodon.social:110000000000000001"]
-    assert first["text"] == "¿Qué libro nos recomendáis para mayo? #lectura\n\nLeemos todas las respuestas & las compartimos."
+    assert (
+        first["text"]
+        == "¿Qué libro nos recomendáis para mayo? #lectura\n\nLeemos todas las respuestas & las compartimos."
+    )
     assert first["is_brand"] is True
     mention = posts["mastodon:fosstodon.org:110000000000000003"]
     assert mention["kind"] == "reply"
@@ -100,9 +103,19 @@ def test_facebook_graph_posts_and_comments(workspace: Workspace, fixtures: Path)
     assert (result.rows_read, result.rows_stored) == (4, 4)
     posts = _posts(workspace)
     post = posts["facebook:123456789_1001"]
-    assert (post["likes"], post["shares"], post["comments"], post["impressions"], post["reach"]) == (79, 17, 2, 5091, 2752)
+    assert (post["likes"], post["shares"], post["comments"], post["impressions"], post["reach"]) == (
+        79,
+        17,
+        2,
+        5091,
+        2752,
+    )
     comment = posts["facebook:1001_5001"]
-    assert (comment["kind"], comment["is_brand"], comment["reply_to_id"]) == ("comment", False, "facebook:123456789_1001")
+    assert (comment["kind"], comment["is_brand"], comment["reply_to_id"]) == (
+        "comment",
+        False,
+        "facebook:123456789_1001",
+    )
     answer = posts["facebook:1001_5002"]
     assert (answer["kind"], answer["is_brand"], answer["reply_to_id"]) == ("reply", True, "facebook:1001_5001")
 

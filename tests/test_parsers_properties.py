@@ -55,7 +55,9 @@ def test_jsonl_read_equals_stored_plus_rejected(tmp_path_factory: object, lines:
         (result,) = ws.ingest(path, format="jsonl")
         assert result.rows_read == len(lines)
         assert result.rows_read == result.rows_stored + result.rows_rejected
-        valid_ids = {record["post_id"] for record in map(_parse, lines) if isinstance(record, dict) and "post_id" in record}
+        valid_ids = {
+            record["post_id"] for record in map(_parse, lines) if isinstance(record, dict) and "post_id" in record
+        }
         assert ws.info()["posts"] == len(valid_ids)
 
 
@@ -67,7 +69,9 @@ def test_csv_text_and_counts_survive_the_round_trip(tmp_path_factory: object, re
     writer = csv.writer(buffer)
     writer.writerow(["status_id", "created_at", "screen_name", "text", "favorite_count"])
     for r in records:
-        writer.writerow([r["post_id"], r["created_at"], r["account_id"], r["text"], "" if r["likes"] is None else r["likes"]])
+        writer.writerow(
+            [r["post_id"], r["created_at"], r["account_id"], r["text"], "" if r["likes"] is None else r["likes"]]
+        )
     path = Path(folder) / "tweets.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     with Workspace(Store(None)) as ws:

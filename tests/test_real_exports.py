@@ -108,9 +108,7 @@ def test_uci_facebook_metrics(workspace: Workspace, uci_sample: Path) -> None:
     rows = _csv_rows(uci_sample, delimiter=";")
     (result,) = workspace.ingest(uci_sample)
     assert (result.format, result.rows_read, result.rows_rejected) == ("facebook-uci", 500, 0)
-    stored = workspace.store.fetchall(
-        "SELECT meta->>'category', count(*), sum(likes) FROM posts GROUP BY 1 ORDER BY 1"
-    )
+    stored = workspace.store.fetchall("SELECT meta->>'category', count(*), sum(likes) FROM posts GROUP BY 1 ORDER BY 1")
     expected: dict[str, list[int]] = {}
     for row in rows:
         name = {"1": "action", "2": "product", "3": "inspiration"}[row["Category"]]

@@ -53,7 +53,8 @@ def test_newer_export_updates_counts(workspace: Workspace, fixtures: Path, tmp_p
     (result,) = workspace.ingest(path)
     assert (result.rows_inserted, result.rows_updated, result.rows_unchanged) == (1, 1, 3)
     likes, impressions, first_id, last_id = workspace.store.fetchone(
-        "SELECT likes, impressions, first_ingest_id, last_ingest_id FROM posts WHERE post_id = 'twitter:1245425308704149506'"
+        "SELECT likes, impressions, first_ingest_id, last_ingest_id FROM posts WHERE post_id = ?",
+        ["twitter:1245425308704149506"],
     )
     assert (likes, impressions, first_id, last_id) == (9, 310, 1, 2)
 
@@ -64,7 +65,16 @@ def test_failed_ingest_leaves_the_store_as_it_was(
     workspace.ingest(ibm_sample)
     before = table_counts(workspace)
     lines = [
-        json.dumps({"post_id": str(i), "platform": "twitter", "account_id": "7", "created_at": "2021-01-01T00:00:00Z", "text": "x" * 50, "kind": "post"})
+        json.dumps(
+            {
+                "post_id": str(i),
+                "platform": "twitter",
+                "account_id": "7",
+                "created_at": "2021-01-01T00:00:00Z",
+                "text": "x" * 50,
+                "kind": "post",
+            }
+        )
         for i in range(200)
     ]
     path = tmp_path / "many.jsonl"

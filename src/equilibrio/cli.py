@@ -38,8 +38,12 @@ def _emit_json(data: Any) -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=errors, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
     )
 
 
@@ -63,8 +67,14 @@ def _print_results(results: list[IngestResult]) -> None:
         table.add_column(column, justify="left" if column in {"source", "format"} else "right")
     for r in results:
         table.add_row(
-            Path(r.source).name, r.format, f"{r.rows_read:,}", f"{r.rows_inserted:,}", f"{r.rows_updated:,}",
-            f"{r.rows_unchanged:,}", f"[red]{r.rows_rejected:,}[/]" if r.rows_rejected else "0", f"{r.seconds:.2f}",
+            Path(r.source).name,
+            r.format,
+            f"{r.rows_read:,}",
+            f"{r.rows_inserted:,}",
+            f"{r.rows_updated:,}",
+            f"{r.rows_unchanged:,}",
+            f"[red]{r.rows_rejected:,}[/]" if r.rows_rejected else "0",
+            f"{r.seconds:.2f}",
         )
     console.print(table)
     for r in results:
@@ -93,9 +103,15 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files to import.")],
     db: DbOption = Path("equilibrio.duckdb"),
-    format: Annotated[str | None, typer.Option("--format", "-f", help="Skip detection: " + ", ".join(i.name for i in IMPORTERS))] = None,
-    brand: Annotated[list[str] | None, typer.Option("--brand", "-b", help="A brand handle (repeatable), e.g. @Tesla.")] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="canonical=column for generic CSV/JSONL (repeatable).")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="Skip detection: " + ", ".join(i.name for i in IMPORTERS))
+    ] = None,
+    brand: Annotated[
+        list[str] | None, typer.Option("--brand", "-b", help="A brand handle (repeatable), e.g. @Tesla.")
+    ] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="canonical=column for generic CSV/JSONL (repeatable).")
+    ] = None,
     platform: Annotated[str | None, typer.Option(help="Platform for generic files that do not say.")] = None,
     pseudonymize: Annotated[bool, typer.Option(help="Replace audience handles and ids with salted hashes.")] = False,
     json_output: JsonOption = False,
@@ -105,8 +121,13 @@ def ingest(
         if brand:
             workspace.add_brands(brand)
         results = _ingest_with_progress(
-            workspace, paths, json_output, format=format, mapping=_parse_mapping(map_ or []),
-            platform=platform, pseudonymize=pseudonymize,
+            workspace,
+            paths,
+            json_output,
+            format=format,
+            mapping=_parse_mapping(map_ or []),
+            platform=platform,
+            pseudonymize=pseudonymize,
         )
     if json_output:
         _emit_json([r.as_dict() for r in results])
@@ -130,7 +151,9 @@ def info(db: DbOption = Path("equilibrio.duckdb"), json_output: JsonOption = Fal
         f"{(summary['first_post'] or '—')[:10]} to {(summary['last_post'] or '—')[:10]}"
     )
     if not summary["brand_accounts"]:
-        console.print("[yellow]No brand accounts yet: pass --brand @handle to ingest, or use 'equilibrio brands --add'.[/]")
+        console.print(
+            "[yellow]No brand accounts yet: pass --brand @handle to ingest, or use 'equilibrio brands --add'.[/]"
+        )
     for title, rows in (("kind", summary["by_kind"]), ("language", summary["by_language"])):
         table = Table(title=f"by {title}")
         table.add_column(title)
@@ -142,13 +165,21 @@ def info(db: DbOption = Path("equilibrio.duckdb"), json_output: JsonOption = Fal
     for column in ("platform", "messages", "brand", "first", "last"):
         table.add_column(column)
     for row in summary["by_platform"]:
-        table.add_row(row["platform"], f"{row['posts']:,}", f"{row['brand_posts']:,}", row["first"][:10], row["last"][:10])
+        table.add_row(
+            row["platform"], f"{row['posts']:,}", f"{row['brand_posts']:,}", row["first"][:10], row["last"][:10]
+        )
     console.print(table)
     table = Table(title="by account (top 20)")
     for column in ("account", "brand?", "messages", "first", "last"):
         table.add_column(column)
     for row in summary["by_account"]:
-        table.add_row(row["handle"] or row["account_id"], "brand" if row["is_brand"] else "", f"{row['posts']:,}", row["first"][:10], row["last"][:10])
+        table.add_row(
+            row["handle"] or row["account_id"],
+            "brand" if row["is_brand"] else "",
+            f"{row['posts']:,}",
+            row["first"][:10],
+            row["last"][:10],
+        )
     console.print(table)
 
 
@@ -186,7 +217,9 @@ def rejects(
     for column in ("ingest", "source", "where", "reason", "excerpt"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(str(row["ingest_id"]), Path(row["source"]).name, row["location"], row["reason"], row["excerpt"] or "")
+        table.add_row(
+            str(row["ingest_id"]), Path(row["source"]).name, row["location"], row["reason"], row["excerpt"] or ""
+        )
     console.print(table)
 
 
@@ -212,7 +245,9 @@ def demo(
         task = progress.add_task("sample", total=1)
         result = run_demo(out, progress=lambda done, total: progress.update(task, completed=done, total=total))
     if json_output:
-        _emit_json({"html": str(result.html_path), "db": str(result.db_path), "ingests": [r.as_dict() for r in result.ingests]})
+        _emit_json(
+            {"html": str(result.html_path), "db": str(result.db_path), "ingests": [r.as_dict() for r in result.ingests]}
+        )
         return
     _print_results(result.ingests)
     console.print(f"\nStore: {result.db_path}\nOpen the page: [bold green]{result.html_path}[/]")
@@ -226,7 +261,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Is your brand's social media a conversation or a megaphone, and does it pay?"""
 

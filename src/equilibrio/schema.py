@@ -80,10 +80,10 @@ STAGED_CONVERSION_FIELDS: Final[tuple[Field, ...]] = (
     Field("source_record", pa.string(), "record reference when lines do not apply"),
 )
 
-STAGED_CONVERSION_SCHEMA: Final = pa.schema(
-    [pa.field(f.name, f.arrow_type) for f in STAGED_CONVERSION_FIELDS]
-)
+STAGED_CONVERSION_SCHEMA: Final = pa.schema([pa.field(f.name, f.arrow_type) for f in STAGED_CONVERSION_FIELDS])
 
 POST_COLUMNS: Final = tuple(
-    f.name for f in STAGED_POST_FIELDS if f.name not in {"handle", "display_name", "followers", "declared_brand", "source_line", "source_record"}
+    f.name
+    for f in STAGED_POST_FIELDS
+    if f.name not in {"handle", "display_name", "followers", "declared_brand", "source_line", "source_record"}
 )

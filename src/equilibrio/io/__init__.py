@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from equilibrio.errors import ConfigurationError, EmptyInputError, FormatDetectionError
-from equilibrio.io._base import Batch, ImportOptions, Importer, Reject, Source
+from equilibrio.io._base import Batch, Importer, ImportOptions, Reject, Source
 from equilibrio.io.bluesky import BlueskyImporter
 from equilibrio.io.conversions import ConversionsCsvImporter
 from equilibrio.io.facebook import FacebookGraphImporter, FacebookUciImporter
@@ -56,6 +56,8 @@ def detect_format(path: Path, head: bytes) -> Importer:
     names = ", ".join(importer.name for importer in IMPORTERS)
     raise FormatDetectionError(
         f"cannot tell the format from the content; pass --format with one of: {names}"
-        + (" (a JSONL file needs a 'post_id' field, or --format jsonl with --map)" if head.lstrip()[:1] == b"{" else ""),
+        + (
+            " (a JSONL file needs a 'post_id' field, or --format jsonl with --map)" if head.lstrip()[:1] == b"{" else ""
+        ),
         path=path,
     )

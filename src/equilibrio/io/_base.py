@@ -99,7 +99,9 @@ class Source:
     def final_notes(self) -> list[str]:
         notes = list(self.notes)
         if self.mojibake_fixed:
-            notes.append(f"repaired mojibake (UTF-8 read as Latin-1/Windows-1252) in {self.mojibake_fixed} texts with ftfy")
+            notes.append(
+                f"repaired mojibake (UTF-8 read as Latin-1/Windows-1252) in {self.mojibake_fixed} texts with ftfy"
+            )
         return notes
 
 
@@ -114,8 +116,7 @@ def decode_bytes(raw: bytes, notes: list[str]) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         notes.append(
-            f"file is not valid UTF-8 (first bad byte 0x{raw[exc.start]:02x} on line {line}); "
-            "decoded as Windows-1252"
+            f"file is not valid UTF-8 (first bad byte 0x{raw[exc.start]:02x} on line {line}); decoded as Windows-1252"
         )
         return raw.decode("cp1252", errors="replace")
 
@@ -146,11 +147,11 @@ class BatchBuilder:
         self._rejects: list[Reject] = []
         self._read = 0
 
-    def add(self, location: str, produce: Callable[[], dict[str, Any]], excerpt: str | None = None) -> None:
-        """Map one record; a :class:`RecordError` turns it into a reject naming ``location``."""
+    def add(self, location: str, mapper: Callable[..., dict[str, Any]], *args: Any, excerpt: str | None = None) -> None:
+        """Map one record with ``mapper(*args)``; a :class:`RecordError` becomes a reject at ``location``."""
         self._read += 1
         try:
-            row = produce()
+            row = mapper(*args)
         except RecordError as exc:
             self._rejects.append(Reject(location, str(exc), excerpt))
             return
@@ -191,7 +192,11 @@ CONVERSION_SCHEMA = STAGED_CONVERSION_SCHEMA
 
 def to_count(value: Any, field_name: str) -> int | None:
     """A non-negative engagement count; blank/None means unknown (NULL), never 0."""
-    if value is None or value == "" or (isinstance(value, str) and value.strip().upper() in {"NA", "NULL", "NAN", "NONE"}):
+    if (
+        value is None
+        or value == ""
+        or (isinstance(value, str) and value.strip().upper() in {"NA", "NULL", "NAN", "NONE"})
+    ):
         return None
     if isinstance(value, bool):
         raise RecordError(f"field {field_name!r}: expected a count, got a boolean")

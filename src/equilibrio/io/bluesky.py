@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from equilibrio.errors import InputError
-from equilibrio.io._base import Batch, BatchBuilder, ImportOptions, RecordError, Source, excerpt, parse_json_document, required, to_count
+from equilibrio.io._base import (
+    Batch,
+    BatchBuilder,
+    ImportOptions,
+    RecordError,
+    Source,
+    excerpt,
+    parse_json_document,
+    required,
+    to_count,
+)
 
 
 def _rkey(uri: str) -> str:
@@ -85,12 +95,15 @@ class BlueskyImporter:
         items: list[tuple[str, Any]] = []
         for number, page in enumerate(pages, start=1):
             if not isinstance(page, dict) or not isinstance(page.get("feed"), list):
-                raise InputError("expected a getAuthorFeed response with a 'feed' list", path=source.path, where=f"page {number}")
+                raise InputError(
+                    "expected a getAuthorFeed response with a 'feed' list", path=source.path, where=f"page {number}"
+                )
             items.extend((f"page {number}, feed[{i}]", item) for i, item in enumerate(page["feed"]))
         # An author feed is the actor's own: its most frequent own-post author or reposter.
         actors = Counter(
             ((item.get("reason") or {}).get("by") or (item.get("post") or {}).get("author") or {}).get("did")
-            for _, item in items if isinstance(item, dict)
+            for _, item in items
+            if isinstance(item, dict)
         )
         actors.pop(None, None)
         owner = actors.most_common(1)[0][0] if actors else None
@@ -100,5 +113,5 @@ class BlueskyImporter:
                 builder.reject(location, "expected a feed item object")
                 continue
             text = ((item.get("post") or {}).get("record") or {}).get("text", "")
-            builder.add(location, lambda i=item: map_feed_item(i, owner), excerpt(text))
+            builder.add(location, map_feed_item, item, owner, excerpt=excerpt(text))
         yield from builder.drain()

@@ -75,7 +75,7 @@ class ConversionsCsvImporter:
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         builder = BatchBuilder(CONVERSION_SCHEMA)
         for line, row in read_rows(source):
-            builder.add(f"line {line}", lambda r=row, n=line: map_conversion_row(r, n))
+            builder.add(f"line {line}", map_conversion_row, row, line)
             if builder.full():
                 yield builder.flush()
         yield from builder.drain()

@@ -82,7 +82,7 @@ class FacebookUciImporter:
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         builder = BatchBuilder()
         for line, row in read_rows(source):
-            builder.add(f"line {line}", lambda r=row, n=line: map_uci_row(r, n))
+            builder.add(f"line {line}", map_uci_row, row, line)
         yield from builder.drain()
 
 
@@ -163,16 +163,25 @@ class FacebookGraphImporter:
         builder = BatchBuilder()
         for page_number, page in enumerate(pages, start=1):
             if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-                raise InputError("expected a Graph API response with a 'data' list", path=source.path, where=f"page {page_number}")
+                raise InputError(
+                    "expected a Graph API response with a 'data' list", path=source.path, where=f"page {page_number}"
+                )
             for index, post in enumerate(page["data"]):
                 location = f"page {page_number}, data[{index}]"
                 if not isinstance(post, dict):
                     builder.reject(location, "expected a post object")
                     continue
-                builder.add(location, lambda p=post: map_graph_post(p), excerpt(post.get("message", "")))
+                builder.add(location, map_graph_post, post, excerpt=excerpt(post.get("message", "")))
                 post_id = str(post.get("id", ""))
                 page_id = str((post.get("from") or {}).get("id") or post_id.split("_")[0])
                 comments = (post.get("comments") or {}).get("data") or []
                 for c_index, comment in enumerate(comments):
-                    builder.add(f"{location}, comments[{c_index}]", lambda c=comment: map_graph_comment(c, post_id, page_id), excerpt(comment.get("message", "")))
+                    builder.add(
+                        f"{location}, comments[{c_index}]",
+                        map_graph_comment,
+                        comment,
+                        post_id,
+                        page_id,
+                        excerpt=excerpt(comment.get("message", "")),
+                    )
         yield from builder.drain()

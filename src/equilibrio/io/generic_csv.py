@@ -26,7 +26,9 @@ class GenericCsvImporter:
         checked = False
         for line, row in read_rows(source):
             if not checked:
-                missing = [f"{c}={mapping[c]}" for c in ("post_id", "account_id", "created_at") if mapping[c] not in row]
+                missing = [
+                    f"{c}={mapping[c]}" for c in ("post_id", "account_id", "created_at") if mapping[c] not in row
+                ]
                 if missing and "__error__" not in row:
                     raise ConfigurationError(
                         f"{source.path}: the mapping names columns the file does not have: {', '.join(missing)}; "
@@ -42,7 +44,7 @@ class GenericCsvImporter:
                 mapped["source_line"] = line
                 return mapped
 
-            builder.add(f"line {line}", produce, excerpt(row.get(mapping["text"], "")))
+            builder.add(f"line {line}", produce, excerpt=excerpt(row.get(mapping["text"], "")))
             if builder.full():
                 yield builder.flush()
         yield from builder.drain()

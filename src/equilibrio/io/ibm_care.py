@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from equilibrio.errors import InputError
-from equilibrio.io._base import Batch, BatchBuilder, ImportOptions, RecordError, Source, excerpt, parse_json_document, required
+from equilibrio.io._base import (
+    Batch,
+    BatchBuilder,
+    ImportOptions,
+    RecordError,
+    Source,
+    excerpt,
+    parse_json_document,
+    required,
+)
 
 # "01:26:55.0", and "6-01:08:11" (days-hours:...) for long conversations.
 _DURATION = re.compile(r"^(-)?(?:(\d+)-)?(\d+):(\d{2}):(\d{2})(?:\.\d*)?$")
@@ -51,6 +60,21 @@ def _turn_row(turn: Mapping[str, Any], company: str, session: str, previous_othe
     }
 
 
+def _closing_row(
+    closing: Mapping[str, Any], header: Mapping[str, Any], company: str, session: str, previous: str | None
+) -> dict[str, Any]:
+    """The agentURL turn, dated conversationDateTime + duration (it has no time of its own)."""
+    started = datetime.fromisoformat(str(required(header, "conversationDateTime")).replace("Z", "+00:00"))
+    ended = started + parse_duration(str(required(header, "duration")))
+    turn = {
+        "agent": company,
+        "tweet_ID": closing.get("tweet_ID"),
+        "message": closing.get("url_utterance"),
+        "datetime": ended.isoformat(),
+    }
+    return _turn_row(turn, company, session, previous)
+
+
 class IbmCustomerCareImporter:
     name = "ibm-care"
     description = "IBM customer-care conversations JSON (dialogHeader / dialogContent / agentURL)"
@@ -75,20 +99,30 @@ class IbmCustomerCareImporter:
                     builder.reject(location, "expected a turn object")
                     continue
                 is_agent = "agent" in turn
-                builder.add(location, lambda t=turn, o=last_by_side.get(not is_agent): _turn_row(t, company, session, o), excerpt(turn.get("message", "")))
+                builder.add(
+                    location,
+                    _turn_row,
+                    turn,
+                    company,
+                    session,
+                    last_by_side.get(not is_agent),
+                    excerpt=excerpt(turn.get("message", "")),
+                )
                 if turn.get("tweet_ID"):
                     last_by_side[is_agent] = str(turn["tweet_ID"])
             closing = conversation.get("agentURL") if isinstance(conversation, dict) else None
             if isinstance(closing, dict):
-                location = f"conversation {number} ({session}), closing agent turn"
-
-                def produce(closing: Mapping[str, Any] = closing, header: Mapping[str, Any] = header, previous: str | None = last_by_side.get(False)) -> dict[str, Any]:
-                    started = datetime.fromisoformat(str(required(header, "conversationDateTime")).replace("Z", "+00:00"))
-                    ended = started + parse_duration(str(required(header, "duration")))
-                    turn = {"agent": company, "tweet_ID": closing.get("tweet_ID"), "message": closing.get("url_utterance"), "datetime": ended.isoformat()}
-                    return _turn_row(turn, company, session, previous)
-
-                builder.add(location, produce, excerpt(closing.get("url_utterance", "")))
+                previous = last_by_side.get(False)
+                builder.add(
+                    f"conversation {number} ({session}), closing agent turn",
+                    _closing_row,
+                    closing,
+                    header,
+                    company,
+                    session,
+                    previous,
+                    excerpt=excerpt(closing.get("url_utterance", "")),
+                )
             if builder.full():
                 yield builder.flush()
         yield from builder.drain()

@@ -167,7 +167,9 @@ class JsonLinesImporter:
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 table = None
             if table is not None and table.num_rows == line_count:
-                return Batch(rows_read=line_count, posts=self._to_staged(table, first_line, mapping, source, options)), 0
+                return Batch(
+                    rows_read=line_count, posts=self._to_staged(table, first_line, mapping, source, options)
+                ), 0
         return self._slow_block(block, first_line, mapping, source, options)
 
     def _to_staged(
@@ -220,7 +222,9 @@ class JsonLinesImporter:
                 rejects.append(Reject(location, f"{reason}: {exc}", excerpt(text_line)))
                 continue
             if not isinstance(record, dict):
-                rejects.append(Reject(location, f"expected a JSON object, got {type(record).__name__}", excerpt(text_line)))
+                rejects.append(
+                    Reject(location, f"expected a JSON object, got {type(record).__name__}", excerpt(text_line))
+                )
                 continue
             try:
                 row = map_record(record, mapping, options.platform)

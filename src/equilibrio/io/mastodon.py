@@ -9,7 +9,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 from equilibrio.errors import InputError
-from equilibrio.io._base import Batch, BatchBuilder, ImportOptions, RecordError, Source, excerpt, parse_json_document, required, to_count
+from equilibrio.io._base import (
+    Batch,
+    BatchBuilder,
+    ImportOptions,
+    RecordError,
+    Source,
+    excerpt,
+    parse_json_document,
+    required,
+    to_count,
+)
 
 
 class _TextExtractor(HTMLParser):
@@ -52,7 +62,7 @@ def _account_id(account: Mapping[str, Any], instance: str) -> tuple[str, str]:
     return full.lower(), full
 
 
-def map_status(status: Mapping[str, Any], *, kind_hint: str | None = None) -> dict[str, Any]:
+def map_status(status: Mapping[str, Any], kind_hint: str | None = None) -> dict[str, Any]:
     account = status.get("account")
     if not isinstance(account, dict):
         raise RecordError("status has no 'account' object")
@@ -106,12 +116,33 @@ class MastodonImporter:
             if not isinstance(item, dict):
                 builder.reject(location, "expected an object")
                 continue
-            if "type" in item and "status" in item or item.get("type") in {"follow", "follow_request", "favourite", "reblog", "poll", "update"}:
+            if ("type" in item and "status" in item) or item.get("type") in {
+                "follow",
+                "follow_request",
+                "favourite",
+                "reblog",
+                "poll",
+                "update",
+            }:
                 status = item.get("status")
                 if item.get("type") != "mention" or not isinstance(status, dict):
-                    builder.reject(f"{location} (notification {item.get('id', '?')})", f"'{item.get('type')}' notification carries no message of its own")
+                    builder.reject(
+                        f"{location} (notification {item.get('id', '?')})",
+                        f"'{item.get('type')}' notification carries no message of its own",
+                    )
                     continue
-                builder.add(f"{location} (notification {item.get('id', '?')})", lambda s=status: map_status(s, kind_hint="mention"), excerpt(status.get("content", "")))
+                builder.add(
+                    f"{location} (notification {item.get('id', '?')})",
+                    map_status,
+                    status,
+                    "mention",
+                    excerpt=excerpt(status.get("content", "")),
+                )
             else:
-                builder.add(f"{location} (status {item.get('id', '?')})", lambda s=item: map_status(s), excerpt(item.get("content", "")))
+                builder.add(
+                    f"{location} (status {item.get('id', '?')})",
+                    map_status,
+                    item,
+                    excerpt=excerpt(item.get("content", "")),
+                )
         yield from builder.drain()

@@ -58,7 +58,7 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
     native_id = pick(row, ID)
     if native_id is None:
         raise RecordError("missing required field 'status_id' (or tweet_id/id)")
-    if "split" in row and row["split"]:
+    if row.get("split"):
         native_id = f"{row['split']}-{native_id}"  # research sets number rows per split
     handle = pick(row, HANDLE)
     if handle is None:
@@ -109,12 +109,13 @@ class TwitterCsvImporter:
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         builder = BatchBuilder()
         for line, row in read_rows(source):
+
             def produce(row: Mapping[str, str] = row, line: int = line) -> dict[str, Any]:
                 mapped = map_csv_row(row, line)
                 mapped["text"] = source.fix_text(mapped["text"])
                 return mapped
 
-            builder.add(f"line {line}", produce, excerpt(pick(row, TEXT) or ""))
+            builder.add(f"line {line}", produce, excerpt=excerpt(pick(row, TEXT) or ""))
             if builder.full():
                 yield builder.flush()
         yield from builder.drain()
@@ -184,16 +185,22 @@ class TwitterApiV2Importer:
         builder = BatchBuilder()
         for page_number, page in enumerate(self._pages(source), start=1):
             if not isinstance(page, dict) or "data" not in page:
-                raise InputError("expected an API v2 response object with a 'data' list", path=source.path, where=f"page {page_number}")
+                raise InputError(
+                    "expected an API v2 response object with a 'data' list",
+                    path=source.path,
+                    where=f"page {page_number}",
+                )
             includes = page.get("includes") or {}
             users = {str(user.get("id")): user for user in includes.get("users") or []}
-            tweets = [("data", t) for t in page.get("data") or []] + [("includes.tweets", t) for t in includes.get("tweets") or []]
+            tweets = [("data", t) for t in page.get("data") or []] + [
+                ("includes.tweets", t) for t in includes.get("tweets") or []
+            ]
             for index, (where, tweet) in enumerate(tweets):
                 location = f"page {page_number}, {where}[{index}]"
                 if not isinstance(tweet, dict):
                     builder.reject(location, "expected a tweet object")
                     continue
-                builder.add(location, lambda t=tweet: map_v2_tweet(t, users), excerpt(tweet.get("text", "")))
+                builder.add(location, map_v2_tweet, tweet, users, excerpt=excerpt(tweet.get("text", "")))
         yield from builder.drain()
 
 
@@ -206,7 +213,7 @@ def _archive_payload(text: str, path: Path) -> Any:
     match = _ARCHIVE_PREFIX.match(text)
     if not match:
         raise InputError("not an archive file: expected 'window.YTD.<name>.part0 = [...]'", path=path, where="line 1")
-    body = text[match.end():]
+    body = text[match.end() :]
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
@@ -260,7 +267,7 @@ class TwitterArchiveImporter:
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         payload = _archive_payload(source.text(), source.path)
         if not isinstance(payload, list):
-            raise InputError("expected a list of {\"tweet\": {...}} objects", path=source.path)
+            raise InputError('expected a list of {"tweet": {...}} objects', path=source.path)
         account_id, handle = self._owner(source, options)
         builder = BatchBuilder()
         for index, item in enumerate(payload):
@@ -268,5 +275,12 @@ class TwitterArchiveImporter:
             if not isinstance(tweet, dict):
                 builder.reject(f"item {index}", "expected an object with a 'tweet' key", excerpt(item))
                 continue
-            builder.add(f"item {index} (tweet {tweet.get('id_str', '?')})", lambda t=tweet: map_archive_tweet(t, account_id, handle), excerpt(tweet.get("full_text", "")))
+            builder.add(
+                f"item {index} (tweet {tweet.get('id_str', '?')})",
+                map_archive_tweet,
+                tweet,
+                account_id,
+                handle,
+                excerpt=excerpt(tweet.get("full_text", "")),
+            )
         yield from builder.drain()

@@ -107,7 +107,8 @@ FROM parsed
 """
 
 _MARK_DUPLICATES = """
-UPDATE _checked SET reason = 'duplicate post_id ' || _checked.post_id || ' (first seen at ' || dups.first_location || ')'
+UPDATE _checked
+SET reason = 'duplicate post_id ' || _checked.post_id || ' (first seen at ' || dups.first_location || ')'
 FROM (
     SELECT post_id, min(seq) AS first_seq, arg_min(location, seq) AS first_location
     FROM _checked WHERE reason IS NULL GROUP BY post_id HAVING count(*) > 1
@@ -349,14 +350,26 @@ def ingest_file(
         store.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                ingest_id, str(path), importer.name, started, datetime.now(UTC), result.rows_read,
-                result.rows_inserted, result.rows_updated, result.rows_unchanged, result.rows_rejected,
+                ingest_id,
+                str(path),
+                importer.name,
+                started,
+                datetime.now(UTC),
+                result.rows_read,
+                result.rows_inserted,
+                result.rows_updated,
+                result.rows_unchanged,
+                result.rows_rejected,
                 result.notes,
             ],
         )
     logger.info(
         "ingested %s as %s: read %d = stored %d + rejected %d",
-        path, importer.name, result.rows_read, result.rows_stored, result.rows_rejected,
+        path,
+        importer.name,
+        result.rows_read,
+        result.rows_stored,
+        result.rows_rejected,
     )
     return result
 

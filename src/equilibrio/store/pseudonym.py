@@ -58,9 +58,13 @@ class Pseudonymizer:
             if brand or account_id is None:
                 new_ids.append(account_id)
             else:
-                native = account_id.split(":", 1)[1] if platform and account_id.startswith(f"{platform}:") else account_id
+                native = (
+                    account_id.split(":", 1)[1] if platform and account_id.startswith(f"{platform}:") else account_id
+                )
                 new_ids.append(self.pseudonym(f"id:{native}"))
-        new_handles = [h if brand or h is None else self.pseudonym(h) for h, brand in zip(handles, is_brand, strict=True)]
+        new_handles = [
+            h if brand or h is None else self.pseudonym(h) for h, brand in zip(handles, is_brand, strict=True)
+        ]
         audience = pa.array([not flag for flag in is_brand])
         names = pc.if_else(audience, pa.scalar(None, pa.string()), posts.column("display_name"))
         urls = pc.if_else(audience, pa.scalar(None, pa.string()), posts.column("url"))

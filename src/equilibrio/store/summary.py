@@ -33,13 +33,18 @@ def summarize(store: Store, *, top_accounts: int = 20) -> dict[str, Any]:
         )
     ]
     per_kind = dict(store.fetchall("SELECT kind, count(*) FROM posts GROUP BY kind ORDER BY 2 DESC"))
-    per_lang = dict(
-        store.fetchall("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC")
-    )
+    per_lang = dict(store.fetchall("SELECT coalesce(lang, 'unknown'), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC"))
     ingests = [
         {
-            "ingest_id": i, "source": s, "format": f, "rows_read": r, "rows_inserted": ins,
-            "rows_updated": u, "rows_unchanged": un, "rows_rejected": rej, "notes": list(notes),
+            "ingest_id": i,
+            "source": s,
+            "format": f,
+            "rows_read": r,
+            "rows_inserted": ins,
+            "rows_updated": u,
+            "rows_unchanged": un,
+            "rows_rejected": rej,
+            "notes": list(notes),
         }
         for i, s, f, r, ins, u, un, rej, notes in store.fetchall(
             "SELECT ingest_id, source, format, rows_read, rows_inserted, rows_updated, rows_unchanged, "

@@ -1,0 +1,3 @@
+from equilibrio.cli import main
+
+main()
