@@ -92,15 +92,15 @@ class JsonLinesImporter:
     description = "JSON Lines, one post per line: canonical fields, or any fields with --map"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        first = head.lstrip()[:1]
-        if first != b"{":
-            return False
-        first_line = head.lstrip().split(b"\n", 1)[0]
-        try:
-            record = orjson.loads(first_line)
-        except orjson.JSONDecodeError:
-            return False
-        return isinstance(record, dict) and "post_id" in record
+        """A JSON object with a ``post_id`` among the first lines (one broken line is tolerated)."""
+        for line in head.splitlines()[:5]:
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "post_id" in record:
+                return True
+        return False
 
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         mapping = resolve_mapping(options.mapping)

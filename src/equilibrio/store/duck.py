@@ -91,6 +91,10 @@ class Store:
         return int(row[0]) if row and row[0] is not None else 0
 
     # -- transactions and queries ---------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All-or-nothing: on any exception the store is left exactly as it was."""

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from equilibrio.errors import InputError
@@ -141,27 +142,24 @@ WHEN NOT MATCHED THEN INSERT
 
 # Columns a newer export may update; NULL in the newer export keeps what the store had.
 _UPDATABLE = ("text", "lang", "reply_to_id", "conversation_id", "url", "paid", *COUNT_COLUMNS, "meta")
-_DIFFERS = " OR ".join(f"(v.{c} IS NOT NULL AND v.{c} IS DISTINCT FROM p.{c})" for c in _UPDATABLE)
-
-_CLASSIFY_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE _valid AS
-SELECT v.*, CASE WHEN p.post_id IS NULL THEN 'insert' WHEN {_DIFFERS} THEN 'update' ELSE 'unchanged' END AS action
-FROM (SELECT * FROM _checked WHERE reason IS NULL) AS v
-LEFT JOIN posts AS p ON p.post_id = v.post_id
-"""
 
 _INSERT_POSTS = """
 INSERT INTO posts
 SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.lang, v.kind,
        v.reply_to_id, v.conversation_id, FALSE, v.url, v.paid, v.likes, v.shares, v.comments,
        v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
-FROM _valid AS v WHERE v.action = 'insert'
+FROM _checked AS v
+WHERE v.reason IS NULL AND NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
 """
 
 _UPDATE_POSTS = (
     "UPDATE posts SET "
     + ", ".join(f"{c} = coalesce(v.{c}{'::JSON' if c == 'meta' else ''}, posts.{c})" for c in _UPDATABLE)
-    + ", last_ingest_id = $ingest_id FROM _valid AS v WHERE v.action = 'update' AND posts.post_id = v.post_id"
+    + ", last_ingest_id = $ingest_id FROM _checked AS v WHERE v.reason IS NULL AND posts.post_id = v.post_id AND ("
+    + " OR ".join(
+        f"(v.{c} IS NOT NULL AND v.{c}{'::JSON' if c == 'meta' else ''} IS DISTINCT FROM posts.{c})" for c in _UPDATABLE
+    )
+    + ")"
 )
 
 _CHECK_CONVERSIONS = f"""
@@ -233,26 +231,28 @@ class _Staging:
         self.store.append_arrow("ingest_rejects", table)
 
 
-def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, int, int]:
-    params = {"ingest_id": ingest_id}
+def _check_posts(store: Store) -> int:
+    """Validate the staged posts into ``_checked``; return how many are rejected."""
     store.execute(_CHECK_POSTS)
     store.execute(_MARK_DUPLICATES)
+    return int(store.fetchone("SELECT count(*) FROM _checked WHERE reason IS NOT NULL")[0])
+
+
+def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, int, int]:
+    """Merge ``_checked`` (see :func:`_check_posts`) into the canonical tables."""
+    params = {"ingest_id": ingest_id}
     store.execute(
         "INSERT INTO ingest_rejects SELECT $ingest_id, $source, location, reason, "
         "left(coalesce(text, post_id, ''), 120) FROM _checked WHERE reason IS NOT NULL",
         {"ingest_id": ingest_id, "source": source_name},
     )
     store.execute(_MERGE_ACCOUNTS, params)
-    store.execute(_CLASSIFY_POSTS)
-    inserted, updated, unchanged = store.fetchone(
-        "SELECT count(*) FILTER (WHERE action = 'insert'), count(*) FILTER (WHERE action = 'update'), "
-        "count(*) FILTER (WHERE action = 'unchanged') FROM _valid"
-    )
-    store.execute(_INSERT_POSTS, params)
-    store.execute(_UPDATE_POSTS, params)
-    store.execute("DROP TABLE _valid")
+    valid = int(store.fetchone("SELECT count(*) FROM _checked WHERE reason IS NULL")[0])
+    # Update existing posts first, so rows inserted below are not compared with themselves.
+    updated = int(store.fetchone(_UPDATE_POSTS, params)[0])
+    inserted = int(store.fetchone(_INSERT_POSTS, params)[0])
     store.execute("DROP TABLE _checked")
-    return int(inserted), int(updated), int(unchanged)
+    return inserted, updated, valid - inserted - updated
 
 
 def _merge_conversions(store: Store, ingest_id: int, source_name: str) -> tuple[int, int, int]:
@@ -288,6 +288,56 @@ def _merge_conversions(store: Store, ingest_id: int, source_name: str) -> tuple[
     return valid - existing, existing, 0
 
 
+_SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
+
+
+def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: ImportOptions) -> bool:
+    """Bulk path for clean JSON Lines: DuckDB's parallel reader straight into staging.
+
+    Returns False (leaving staging empty) whenever the file is not perfectly clean: a parse or
+    type error, a row that validation would reject, or visible mojibake. The block reader then
+    takes over and names every offending line, which DuckDB's reader cannot do.
+    """
+    from equilibrio.io.jsonl import _MOJIBAKE_PATTERN, resolve_mapping
+
+    mapping = resolve_mapping(options.mapping)
+    if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
+        return False
+    # Column names are checked against _SIMPLE_NAME above; values come in as parameters.
+    columns = ", ".join(
+        f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in STAGED_POST_SCHEMA if f.name in mapping
+    )
+    select = ", ".join(
+        f'"{mapping[f.name]}" AS {f.name}' if f.name in mapping else f"NULL::{_DUCKDB_TYPES[f.type]} AS {f.name}"
+        for f in STAGED_POST_SCHEMA
+    )
+    if options.platform:
+        select = select.replace('"platform" AS platform', 'coalesce("platform", $platform) AS platform')
+    params: dict[str, Any] = {"path": str(path)}
+    if options.platform:
+        params["platform"] = options.platform
+    store.execute("CREATE OR REPLACE TEMP SEQUENCE _stage_seq")
+    try:
+        store.execute(
+            f"INSERT INTO _stage_posts SELECT {select}, nextval('_stage_seq') FROM read_json($path, "
+            f"format = 'newline_delimited', columns = {{{columns}}})",
+            params,
+        )
+    except duckdb.Error as exc:
+        logger.info("bulk JSONL path declined for %s (%s); reading block by block", path, exc)
+        store.execute("DELETE FROM _stage_posts")
+        return False
+    staged = int(store.fetchone("SELECT count(*) FROM _stage_posts")[0])
+    mojibake = store.fetchone("SELECT count(*) FROM _stage_posts WHERE regexp_matches(text, ?)", [_MOJIBAKE_PATTERN])[0]
+    if staged == 0 or mojibake or _check_posts(store):
+        store.execute("DELETE FROM _stage_posts")
+        return False
+    staging.rows_read = staged
+    staging.has_posts = True
+    return True
+
+
 def ingest_file(
     store: Store,
     path: str | Path,
@@ -312,15 +362,29 @@ def ingest_file(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     total = max(source.size, 1)
+    ingest_id = store.next_ingest_id()  # the store file is locked to this process: no race
+    result = IngestResult(source=str(path), format=importer.name, ingest_id=ingest_id)
+    pseudonymizer = Pseudonymizer(store.pseudonym_salt(), options.brands) if pseudonymize else None
+    staging = _Staging(store, ingest_id, str(path), pseudonymizer)
+    # The bulk path only fills temporary tables, so it runs before the transaction: DuckDB
+    # aborts a transaction on a failed statement, and the bulk path is allowed to fail.
+    bulk = (
+        importer.name == "jsonl"
+        and pseudonymizer is None
+        and not store.in_transaction
+        and _stage_jsonl_natively(store, staging, path, options)
+    )
     with store.transaction():
-        ingest_id = store.next_ingest_id()
-        result = IngestResult(source=str(path), format=importer.name, ingest_id=ingest_id)
-        pseudonymizer = Pseudonymizer(store.pseudonym_salt(), options.brands) if pseudonymize else None
-        staging = _Staging(store, ingest_id, str(path), pseudonymizer)
-        for batch in importer.read(source, options):
-            staging.add(batch)
+        if bulk:
             if progress is not None:
-                progress(batch.bytes_done if batch.bytes_done is not None else 0, total)
+                progress(total, total)
+        else:
+            for batch in importer.read(source, options):
+                staging.add(batch)
+                if progress is not None:
+                    progress(batch.bytes_done if batch.bytes_done is not None else 0, total)
+            if staging.has_posts:
+                _check_posts(store)
         result.rows_read = staging.rows_read
         counts = [0, 0, 0]
         for has_rows, merge in ((staging.has_posts, _merge_posts), (staging.has_conversions, _merge_conversions)):
