@@ -59,7 +59,7 @@ def corpus_profile() -> dict[str, list[object]]:
     return {"text": texts, "kind": kinds, "lang": langs, "likes": likes, "shares": shares}
 
 
-def generate(path: Path, n_posts: int) -> None:
+def generate(path: Path, n_posts: int, *, simple: bool = False) -> None:
     """Write ``n_posts`` canonical JSONL posts sampled from the corpus profile (DuckDB does the bulk work)."""
     import duckdb
     import pyarrow as pa
@@ -89,7 +89,7 @@ def generate(path: Path, n_posts: int) -> None:
                  'user' || (hash(g.id) % {n_accounts}) AS handle,
                  strftime(TIMESTAMP '2018-01-01' + to_seconds((hash(g.id * 7) % 157680000)::BIGINT),
                           '%Y-%m-%dT%H:%M:%SZ') AS created_at,
-                 t.text, t.lang, t.kind,
+                 {"left(t.text, 40)" if simple else "t.text"} AS text, t.lang, t.kind,
                  CASE WHEN t.kind = 'reply' AND g.id > 0 THEN 'p' || (hash(g.id * 3) % g.id) END AS reply_to_id,
                  l.v AS likes, s.v AS shares
           FROM range({n_posts}) AS g(id)
@@ -194,18 +194,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile",
+        choices=["realistic", "simple"],
+        default="realistic",
+        help="realistic: real texts (~340 bytes a line); simple: texts cut to 40 characters (~190 bytes)",
+    )
     parser.add_argument("--skip", nargs="*", default=[], help="implementations to skip (by first word)")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
+    if args.generate:
+        generate(Path(args.generate[0]), int(args.generate[1]), simple=args.generate[2] == "simple")
+        return
     DATA_DIR.mkdir(exist_ok=True)
     rows = []
     for n_posts in args.sizes:
-        path = DATA_DIR / f"posts_{n_posts}.jsonl"
+        path = DATA_DIR / f"posts_{args.profile}_{n_posts}.jsonl"
         if not path.exists():
-            print(f"generating {n_posts:,} posts -> {path}", file=sys.stderr)
-            generate(path, n_posts)
+            print(f"generating {n_posts:,} {args.profile} posts -> {path}", file=sys.stderr)
+            # In a child process: on Linux ru_maxrss survives fork+exec, so a big driver would
+            # inflate every later child's peak.
+            subprocess.run([sys.executable, __file__, "--generate", str(path), str(n_posts), args.profile], check=True)
         size_mb = path.stat().st_size / 2**20
         for name in IMPLEMENTATIONS:
             if name.split()[0] in args.skip:
@@ -215,15 +227,22 @@ def main() -> None:
                 [sys.executable, __file__, "--child", name, str(path)], capture_output=True, text=True, check=True
             )
             figures = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append((n_posts, size_mb, name, figures))
-    print(
-        f"\n{'posts':>11} {'file MB':>8}  {'implementation':<45} {'stored':>11} {'seconds':>8} {'posts/s':>10} {'peak RSS MB':>12}"
-    )
-    for n_posts, size_mb, name, f in rows:
+            rows.append((n_posts, args.profile, size_mb, name, figures))
+    header = ("posts", "profile", "file MB", "implementation", "stored", "seconds", "posts/s", "peak RSS MB")
+    print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for n_posts, profile, size_mb, name, f in rows:
         rate = n_posts / f["seconds"]
-        print(
-            f"{n_posts:>11,} {size_mb:>8.0f}  {name:<45} {f['stored']:>11,} {f['seconds']:>8.1f} {rate:>10,.0f} {f['peak_mb']:>12,.0f}"
+        cells = (
+            f"{n_posts:,}",
+            profile,
+            f"{size_mb:.0f}",
+            name,
+            f"{f['stored']:,}",
+            f"{f['seconds']:.1f}",
+            f"{rate:,.0f}",
+            f"{f['peak_mb']:,.0f}",
         )
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
