@@ -10,6 +10,7 @@ import jinja2
 
 from equilibrio._version import __version__
 from equilibrio.store.duck import Store
+from equilibrio.store.ingest import reason_family
 from equilibrio.store.summary import summarize
 
 _ENV = jinja2.Environment(
@@ -21,9 +22,13 @@ _ENV = jinja2.Environment(
 
 def overview_data(store: Store, *, sample_size: int = 12) -> dict[str, Any]:
     """Everything the overview page shows, as plain JSON-ready data."""
-    rejects = store.fetchall(
-        "SELECT reason, count(*), any_value(location) FROM ingest_rejects GROUP BY reason ORDER BY 2 DESC LIMIT 15"
-    )
+    families: dict[str, list[Any]] = {}
+    for reason, count, location in store.fetchall(
+        "SELECT reason, count(*), min(location) FROM ingest_rejects GROUP BY reason ORDER BY 1"
+    ):
+        entry = families.setdefault(reason_family(reason), [0, location])
+        entry[0] += count
+    rejects = sorted(((family, n, where) for family, (n, where) in families.items()), key=lambda r: -r[1])[:15]
     samples = [
         {"created_at": str(when)[:16], "handle": handle, "kind": kind, "text": text}
         for when, handle, kind, text in store.fetchall(

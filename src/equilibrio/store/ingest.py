@@ -397,9 +397,9 @@ def ingest_file(
             "SELECT reason, count(*) FROM ingest_rejects WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC",
             [ingest_id],
         )
-        result.reject_reasons = {_reason_family(r): 0 for r, _ in reasons}
+        result.reject_reasons = {reason_family(r): 0 for r, _ in reasons}
         for reason, count in reasons:
-            result.reject_reasons[_reason_family(reason)] += int(count)
+            result.reject_reasons[reason_family(reason)] += int(count)
         result.rows_rejected = sum(result.reject_reasons.values())
         if result.rows_read != result.rows_stored + result.rows_rejected:
             raise AssertionError(  # an internal bug, not bad input: never hide it
@@ -441,7 +441,7 @@ def ingest_file(
 _VALUE_AFTER = re.compile(r"\b(timestamp|got|kind|platform|duration|post_id|conversion_id) ('[^']*'|\"[^\"]*\"|\S+)")
 
 
-def _reason_family(reason: str) -> str:
+def reason_family(reason: str) -> str:
     """Group reasons that differ only in the value they quote ("duplicate post_id X ...")."""
     reason = reason.split(" (first seen at ", 1)[0]
     return _VALUE_AFTER.sub(lambda m: f"{m.group(1)} …", reason)
