@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from equilibrio.api import Workspace
+from equilibrio.errors import EquilibrioError
 from equilibrio.io._base import RecordError, to_count
 from equilibrio.store.duck import Store
+from tests.conftest import FIXTURES
 
 # Texts that look like mojibake ("Â¡", "Ã©") are repaired by design (see test_bad_input); the
 # round trip is about everything else.
@@ -105,3 +107,44 @@ def test_negative_counts_are_rejected(value: int) -> None:
 
 def test_blank_counts_are_unknown_not_zero() -> None:
     assert [to_count(v, "likes") for v in (None, "", "NA", "nan")] == [None, None, None, None]
+
+
+CORRUPTIBLE = [
+    "twitter_api_v2.json",
+    "archive/tweets.js",
+    "mastodon_statuses.json",
+    "mastodon_notifications.json",
+    "bluesky_author_feed.json",
+    "facebook_graph_posts.json",
+    "ga4_conversions.csv",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(CORRUPTIBLE),
+    cut=st.floats(0.05, 1.0),
+    flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=3),
+)
+def test_corrupted_files_fail_clearly_or_keep_the_accounting(
+    tmp_path_factory: object, name: str, cut: float, flips: list[tuple[float, int]]
+) -> None:
+    original = (FIXTURES / name).read_bytes()
+    data = bytearray(original[: max(1, int(len(original) * cut))])
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    folder = Path(tmp_path_factory.mktemp("corrupt"))  # type: ignore[attr-defined]
+    target = folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(bytes(data))
+    if name.startswith("archive/"):
+        (folder / "archive" / "account.js").write_bytes((FIXTURES / "archive" / "account.js").read_bytes())
+    with Workspace(Store(None)) as ws:
+        try:
+            results = ws.ingest(target)
+        except EquilibrioError as exc:
+            assert str(target.name) in str(exc)  # the error names the file
+            assert ws.info()["posts"] == 0 and ws.info()["ingests"] == []
+            return
+        (result,) = results
+        assert result.rows_read == result.rows_stored + result.rows_rejected
