@@ -26,7 +26,7 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_fro
 RECORD = st.fixed_dictionaries(
     {
         "post_id": st.text(string.digits, min_size=1, max_size=12),
-        "account_id": st.text(string.ascii_lowercase, min_size=1, max_size=6),
+        "account_id": st.text(string.ascii_lowercase, min_size=1, max_size=6).filter(lambda h: h != "nan"),  # R NA
         "created_at": st.datetimes(
             min_value=__import__("datetime").datetime(2005, 1, 1), max_value=__import__("datetime").datetime(2025, 1, 1)
         ).map(lambda d: d.isoformat() + "Z"),

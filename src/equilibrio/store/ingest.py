@@ -72,8 +72,10 @@ def _sql_list(values: Iterable[str]) -> str:
 
 _QUALIFY = "CASE WHEN {col} IS NULL OR starts_with({col}, platform || ':') THEN {col} ELSE platform || ':' || {col} END"
 
+# Validation is a view over the staged rows: only rejects are materialized, so a clean
+# 10M-post file is not copied once more just to be checked.
 _CHECK_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE _checked AS
+CREATE OR REPLACE TEMP VIEW _rowcheck AS
 WITH parsed AS (
     SELECT *, TRY_CAST(created_at AS TIMESTAMPTZ) AS ts,
            coalesce('line ' || source_line, source_record, 'record ' || seq) AS location
@@ -107,14 +109,24 @@ SELECT * REPLACE (
 FROM parsed
 """
 
-_MARK_DUPLICATES = """
-UPDATE _checked
-SET reason = 'duplicate post_id ' || _checked.post_id || ' (first seen at ' || dups.first_location || ')'
-FROM (
+_COLLECT_REJECTS = """
+CREATE OR REPLACE TEMP TABLE _rejected AS
+WITH dups AS (
     SELECT post_id, min(seq) AS first_seq, arg_min(location, seq) AS first_location
-    FROM _checked WHERE reason IS NULL GROUP BY post_id HAVING count(*) > 1
-) AS dups
-WHERE _checked.post_id = dups.post_id AND _checked.reason IS NULL AND _checked.seq <> dups.first_seq
+    FROM _rowcheck WHERE reason IS NULL GROUP BY post_id HAVING count(*) > 1
+)
+SELECT seq, location, reason, left(coalesce(text, post_id, ''), 120) AS excerpt
+FROM _rowcheck WHERE reason IS NOT NULL
+UNION ALL
+SELECT c.seq, c.location, 'duplicate post_id ' || c.post_id || ' (first seen at ' || d.first_location || ')',
+       left(coalesce(c.text, c.post_id, ''), 120)
+FROM _rowcheck AS c JOIN dups AS d ON c.post_id = d.post_id
+WHERE c.reason IS NULL AND c.seq <> d.first_seq
+"""
+
+_ACCEPTED = """
+CREATE OR REPLACE TEMP VIEW _checked AS
+SELECT * FROM _rowcheck AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _rejected AS r WHERE r.seq = c.seq)
 """
 
 _MERGE_ACCOUNTS = """
@@ -125,7 +137,7 @@ MERGE INTO accounts USING (
            arg_max(display_name, ts) FILTER (WHERE display_name IS NOT NULL) AS display_name,
            arg_max(followers, ts) FILTER (WHERE followers IS NOT NULL) AS followers,
            bool_or(coalesce(declared_brand, FALSE)) AS declared_brand
-    FROM _checked WHERE reason IS NULL GROUP BY account_id
+    FROM _checked GROUP BY account_id
 ) AS incoming
 ON accounts.account_id = incoming.account_id
 WHEN MATCHED THEN UPDATE SET
@@ -149,13 +161,13 @@ SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.la
        v.reply_to_id, v.conversation_id, FALSE, v.url, v.paid, v.likes, v.shares, v.comments,
        v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
 FROM _checked AS v
-WHERE v.reason IS NULL AND NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
+WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
 """
 
 _UPDATE_POSTS = (
     "UPDATE posts SET "
     + ", ".join(f"{c} = coalesce(v.{c}{'::JSON' if c == 'meta' else ''}, posts.{c})" for c in _UPDATABLE)
-    + ", last_ingest_id = $ingest_id FROM _checked AS v WHERE v.reason IS NULL AND posts.post_id = v.post_id AND ("
+    + ", last_ingest_id = $ingest_id FROM _checked AS v WHERE posts.post_id = v.post_id AND ("
     + " OR ".join(
         f"(v.{c} IS NOT NULL AND v.{c}{'::JSON' if c == 'meta' else ''} IS DISTINCT FROM posts.{c})" for c in _UPDATABLE
     )
@@ -232,26 +244,29 @@ class _Staging:
 
 
 def _check_posts(store: Store) -> int:
-    """Validate the staged posts into ``_checked``; return how many are rejected."""
+    """Validate the staged posts: rejects into ``_rejected``, the rest seen through ``_checked``."""
     store.execute(_CHECK_POSTS)
-    store.execute(_MARK_DUPLICATES)
-    return int(store.fetchone("SELECT count(*) FROM _checked WHERE reason IS NOT NULL")[0])
+    store.execute(_COLLECT_REJECTS)
+    store.execute(_ACCEPTED)
+    return int(store.fetchone("SELECT count(*) FROM _rejected")[0])
 
 
 def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, int, int]:
     """Merge ``_checked`` (see :func:`_check_posts`) into the canonical tables."""
     params = {"ingest_id": ingest_id}
     store.execute(
-        "INSERT INTO ingest_rejects SELECT $ingest_id, $source, location, reason, "
-        "left(coalesce(text, post_id, ''), 120) FROM _checked WHERE reason IS NOT NULL",
+        "INSERT INTO ingest_rejects SELECT $ingest_id, $source, location, reason, excerpt FROM _rejected",
         {"ingest_id": ingest_id, "source": source_name},
     )
     store.execute(_MERGE_ACCOUNTS, params)
-    valid = int(store.fetchone("SELECT count(*) FROM _checked WHERE reason IS NULL")[0])
+    staged, rejected = store.fetchone("SELECT (SELECT count(*) FROM _stage_posts), (SELECT count(*) FROM _rejected)")
+    valid = int(staged) - int(rejected)
     # Update existing posts first, so rows inserted below are not compared with themselves.
     updated = int(store.fetchone(_UPDATE_POSTS, params)[0])
     inserted = int(store.fetchone(_INSERT_POSTS, params)[0])
-    store.execute("DROP TABLE _checked")
+    store.execute("DROP VIEW _checked")
+    store.execute("DROP VIEW _rowcheck")
+    store.execute("DROP TABLE _rejected")
     return inserted, updated, valid - inserted - updated
 
 
