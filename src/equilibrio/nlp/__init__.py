@@ -1,0 +1,1 @@
+"""Understanding messages: language, intent, questions, sentiment. Reads tables, writes tables."""

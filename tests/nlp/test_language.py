@@ -1,0 +1,36 @@
+"""Language identification, measured on tweets it was not tuned on (xlm-t sentiment sets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from equilibrio.nlp.language import detect_languages
+from equilibrio.nlp.text import words_only
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_held_out_tweets(shared_data: Path, lang: str) -> None:
+    texts = (shared_data / "sentiment" / f"xlmt_{lang}" / "val_text.txt").read_text(encoding="utf-8").splitlines()
+    predicted = detect_languages(texts)
+    accuracy = sum(p == lang for p in predicted) / len(texts)
+    assert accuracy >= 0.99, accuracy
+
+
+def test_mentions_urls_and_emoji_do_not_decide() -> None:
+    # English handles and a URL around Spanish words; Spanish words in a hashtag around English ones.
+    assert detect_languages(["@AppleSupport @TeamYouTube no funciona mi cuenta desde ayer https://t.co/x 😡"]) == ["es"]
+    assert detect_languages(["#GraciasMéxico thank you all for coming to the launch"]) == ["en"]
+
+
+def test_too_short_falls_back_to_the_source_tag() -> None:
+    assert detect_languages(["https://t.co/abc", "👍", "https://t.co/abc"], ["en", "es", "und"]) == [
+        "en",
+        "es",
+        "other",
+    ]
+
+
+def test_words_only_keeps_words() -> None:
+    assert words_only("Hola @ana, mira esto: <hyperlink> #promo 🎉") == "Hola , mira esto"
