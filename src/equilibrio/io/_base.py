@@ -273,3 +273,17 @@ def parse_json_document(source: Source) -> Any:
         truncated = looks_like_json and (exc.pos >= len(stripped) - 1 or not stripped.endswith(("}", "]")))
         what = "truncated JSON (the file ends mid-document)" if truncated else f"invalid JSON: {exc.msg}"
         raise InputError(what, path=source.path, where=json_error_location(text, exc.pos)) from None
+
+
+def parse_json_pages(source: Source) -> list[Any]:
+    """API responses saved as one document, a JSON list of pages, or one page per line."""
+    import json
+
+    text = source.text().strip()
+    if text.startswith("{") and "\n{" in text:
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            pass  # a pretty-printed single document: parse it whole below
+    document = parse_json_document(source)
+    return document if isinstance(document, list) else [document]

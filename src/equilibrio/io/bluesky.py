@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from equilibrio.io._base import (
     RecordError,
     Source,
     excerpt,
-    parse_json_document,
+    parse_json_pages,
     required,
     to_count,
 )
@@ -80,18 +79,8 @@ class BlueskyImporter:
     def sniff(self, path: Path, head: bytes) -> bool:
         return b'"feed"' in head and b"at://" in head
 
-    def _pages(self, source: Source) -> list[Any]:
-        text = source.text().strip()
-        if text.startswith("{") and "\n{" in text:
-            try:
-                return [json.loads(line) for line in text.splitlines() if line.strip()]
-            except json.JSONDecodeError:
-                pass
-        document = parse_json_document(source)
-        return document if isinstance(document, list) else [document]
-
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
-        pages = self._pages(source)
+        pages = parse_json_pages(source)
         items: list[tuple[str, Any]] = []
         for number, page in enumerate(pages, start=1):
             if not isinstance(page, dict) or not isinstance(page.get("feed"), list):

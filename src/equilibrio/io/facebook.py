@@ -15,7 +15,7 @@ from equilibrio.io._base import (
     RecordError,
     Source,
     excerpt,
-    parse_json_document,
+    parse_json_pages,
     required,
     to_count,
 )
@@ -158,8 +158,7 @@ class FacebookGraphImporter:
         return b'"created_time"' in head and b'"data"' in head
 
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
-        document = parse_json_document(source)
-        pages = document if isinstance(document, list) else [document]
+        pages = parse_json_pages(source)
         builder = BatchBuilder()
         for page_number, page in enumerate(pages, start=1):
             if not isinstance(page, dict) or not isinstance(page.get("data"), list):

@@ -16,7 +16,7 @@ from equilibrio.io._base import (
     RecordError,
     Source,
     excerpt,
-    parse_json_document,
+    parse_json_pages,
     required,
     to_bool,
     to_count,
@@ -171,19 +171,9 @@ class TwitterApiV2Importer:
         text = head.decode("utf-8", errors="replace")
         return '"data"' in text and '"author_id"' in text and ('"text"' in text)
 
-    def _pages(self, source: Source) -> list[Any]:
-        text = source.text().strip()
-        if text.startswith("{") and "\n{" in text and not text.endswith("]"):
-            try:
-                return [json.loads(line) for line in text.splitlines() if line.strip()]
-            except json.JSONDecodeError:
-                pass
-        document = parse_json_document(source)
-        return document if isinstance(document, list) else [document]
-
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         builder = BatchBuilder()
-        for page_number, page in enumerate(self._pages(source), start=1):
+        for page_number, page in enumerate(parse_json_pages(source), start=1):
             if not isinstance(page, dict) or "data" not in page:
                 raise InputError(
                     "expected an API v2 response object with a 'data' list",
