@@ -151,7 +151,9 @@ def run_pandas(path: Path, db: Path) -> int:
             & (chunk["created_at"] >= pd.Timestamp("2004-01-01", tz="UTC"))
         )
         chunk = chunk[valid]
-        chunk = chunk[~chunk["post_id"].duplicated() & ~chunk["post_id"].isin(seen)]
+        # A set lookup per id: Series.isin(set) would convert the whole growing set every chunk.
+        unseen = [post_id not in seen for post_id in chunk["post_id"]]
+        chunk = chunk[~chunk["post_id"].duplicated() & pd.Series(unseen, index=chunk.index)]
         seen.update(chunk["post_id"])
         chunk["post_id"] = "twitter:" + chunk["post_id"]
         chunk["account_id"] = "twitter:" + chunk["account_id"]
