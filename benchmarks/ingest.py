@@ -209,7 +209,10 @@ def main() -> None:
         child(*args.child)
         return
     if args.generate:
-        generate(Path(args.generate[0]), int(args.generate[1]), simple=args.generate[2] == "simple")
+        target = Path(args.generate[0])
+        partial = target.with_suffix(".partial")  # an interrupted run must not leave a short file behind
+        generate(partial, int(args.generate[1]), simple=args.generate[2] == "simple")
+        partial.rename(target)
         return
     DATA_DIR.mkdir(exist_ok=True)
     rows = []
