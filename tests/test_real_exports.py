@@ -91,7 +91,7 @@ def test_ibm_conversations(workspace: Workspace, shared_data: Path) -> None:
 
 
 def test_ibm_closing_turn_is_dated_from_the_header(workspace: Workspace, ibm_sample: Path) -> None:
-    # First conversation of the sample, checked by hand: starts 2020-04-01T17:31:32Z... see below.
+    # The closing turn has no time of its own: it must be the header's start plus its duration.
     conversation = json.loads(ibm_sample.read_text(encoding="utf-8"))[0]
     header = conversation["dialogHeader"]
     workspace.ingest(ibm_sample)

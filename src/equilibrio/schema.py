@@ -81,9 +81,3 @@ STAGED_CONVERSION_FIELDS: Final[tuple[Field, ...]] = (
 )
 
 STAGED_CONVERSION_SCHEMA: Final = pa.schema([pa.field(f.name, f.arrow_type) for f in STAGED_CONVERSION_FIELDS])
-
-POST_COLUMNS: Final = tuple(
-    f.name
-    for f in STAGED_POST_FIELDS
-    if f.name not in {"handle", "display_name", "followers", "declared_brand", "source_line", "source_record"}
-)

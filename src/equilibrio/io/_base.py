@@ -18,13 +18,13 @@ import ftfy
 import pyarrow as pa
 
 from equilibrio.errors import EmptyInputError, InputError
-from equilibrio.schema import STAGED_CONVERSION_SCHEMA, STAGED_POST_SCHEMA
+from equilibrio.schema import STAGED_POST_SCHEMA
 
 SNIFF_BYTES = 64 * 1024
 BATCH_ROWS = 20_000
 
 # Sequences that UTF-8 text decoded as Windows-1252/Latin-1 leaves behind ("Ã©", "â€™", "Â¡").
-_MOJIBAKE_HINT = re.compile("[ÃÂâ][\u0080-\u00bf\u20ac\u201a-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
+MOJIBAKE_HINT = re.compile("[ÃÂâ][\u0080-\u00bf\u20ac\u201a-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
 
 
 class RecordError(ValueError):
@@ -89,7 +89,7 @@ class Source:
 
     def fix_text(self, value: str | None) -> str | None:
         """Repair mojibake with ftfy only where it is visibly there, and count the repairs."""
-        if value is None or not _MOJIBAKE_HINT.search(value):
+        if value is None or not MOJIBAKE_HINT.search(value):
             return value
         fixed = ftfy.fix_encoding(value)  # only the encoding: quotes, widths and HTML stay as written
         if fixed != value:
@@ -182,9 +182,6 @@ class BatchBuilder:
     def drain(self) -> Iterator[Batch]:
         if self._read:
             yield self.flush()
-
-
-CONVERSION_SCHEMA = STAGED_CONVERSION_SCHEMA
 
 
 # -- value coercions (raise RecordError with a precise reason) -----------------------

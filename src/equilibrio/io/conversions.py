@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from equilibrio.io._base import CONVERSION_SCHEMA, Batch, BatchBuilder, ImportOptions, RecordError, Source
+from equilibrio.io._base import Batch, BatchBuilder, ImportOptions, RecordError, Source
 from equilibrio.io._csv import header_of, pick, read_rows
+from equilibrio.schema import STAGED_CONVERSION_SCHEMA
 
 ID = ("transaction_id", "conversion_id", "order_id", "ecommerce.transaction_id")
 TIME = ("event_timestamp", "event_time", "occurred_at", "timestamp", "date", "event_date")
@@ -73,7 +74,7 @@ class ConversionsCsvImporter:
         return len(columns & _SIGNATURE) >= 2 and bool(columns & set(TIME))
 
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
-        builder = BatchBuilder(CONVERSION_SCHEMA)
+        builder = BatchBuilder(STAGED_CONVERSION_SCHEMA)
         for line, row in read_rows(source):
             builder.add(f"line {line}", map_conversion_row, row, line)
             if builder.full():

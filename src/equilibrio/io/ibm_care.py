@@ -54,7 +54,7 @@ def _turn_row(turn: Mapping[str, Any], company: str, session: str, previous_othe
         "declared_brand": is_agent and handle.lower() == company.lower(),
         "created_at": str(required(turn, "datetime")),
         "text": str(turn.get("message") or ""),
-        "kind": "reply" if previous_other else ("reply" if str(turn.get("message", "")).startswith("@") else "post"),
+        "kind": "reply" if previous_other or str(turn.get("message", "")).startswith("@") else "post",
         "reply_to_id": previous_other,
         "conversation_id": f"ibm-{session}",
     }

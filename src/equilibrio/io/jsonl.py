@@ -21,7 +21,7 @@ import pyarrow.json as pa_json
 
 from equilibrio.errors import ConfigurationError, EmptyInputError
 from equilibrio.io._base import (
-    _MOJIBAKE_HINT,
+    MOJIBAKE_HINT,
     Batch,
     ImportOptions,
     RecordError,
@@ -38,7 +38,6 @@ _INTERNAL = {"source_line", "source_record"}
 CANONICAL_FIELDS = [f.name for f in STAGED_POST_FIELDS if f.name not in _INTERNAL]
 _BOOL_FIELDS = {"declared_brand", "paid"}
 _INT_FIELDS = set(COUNT_COLUMNS) | {"followers"}
-_MOJIBAKE_PATTERN = _MOJIBAKE_HINT.pattern
 
 
 def resolve_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
@@ -129,11 +128,14 @@ class JsonLinesImporter:
                     block, carry = data[: cut + 1], data[cut + 1 :]
                 if block:
                     done += len(block)
-                    batch, blanks = self._block(block, line_number, mapping, arrow_schema, fast, source, options)
+                    newlines = block.count(b"\n")
+                    batch, blanks = self._block(
+                        block, newlines, line_number, mapping, arrow_schema, fast, source, options
+                    )
                     blank_lines += blanks
                     saw_record = saw_record or batch.rows_read > 0
                     batch.bytes_done = done
-                    line_number += block.count(b"\n")
+                    line_number += newlines
                     yield batch
                 if not chunk:
                     break
@@ -145,6 +147,7 @@ class JsonLinesImporter:
     def _block(
         self,
         block: bytes,
+        newlines: int,
         first_line: int,
         mapping: dict[str, str],
         arrow_schema: pa.Schema,
@@ -152,7 +155,7 @@ class JsonLinesImporter:
         source: Source,
         options: ImportOptions,
     ) -> tuple[Batch, int]:
-        line_count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        line_count = newlines + (0 if block.endswith(b"\n") else 1)
         # Arrow only sees blocks whose every line opens an object: pyarrow 26 crashes the
         # process on a bare `null` line, and skips blank lines, which would shift line numbers.
         objects_only = block.startswith(b"{") and block.count(b"\n{") == line_count - 1
@@ -170,7 +173,7 @@ class JsonLinesImporter:
                 return Batch(
                     rows_read=line_count, posts=self._to_staged(table, first_line, mapping, source, options)
                 ), 0
-        return self._slow_block(block, first_line, mapping, source, options)
+        return self._slow_block(block, newlines, first_line, mapping, source, options)
 
     def _to_staged(
         self, table: pa.Table, first_line: int, mapping: dict[str, str], source: Source, options: ImportOptions
@@ -189,14 +192,20 @@ class JsonLinesImporter:
             platform = pc.fill_null(staged.column("platform"), options.platform)
             staged = staged.set_column(staged.schema.get_field_index("platform"), "platform", platform)
         text = staged.column("text")
-        suspicious = pc.match_substring_regex(text, _MOJIBAKE_PATTERN)
+        suspicious = pc.match_substring_regex(text, MOJIBAKE_HINT.pattern)
         if pc.any(suspicious).as_py():
             fixed = [source.fix_text(value) for value in text.to_pylist()]
             staged = staged.set_column(staged.schema.get_field_index("text"), "text", pa.array(fixed, pa.string()))
         return staged
 
     def _slow_block(
-        self, block: bytes, first_line: int, mapping: dict[str, str], source: Source, options: ImportOptions
+        self,
+        block: bytes,
+        newlines: int,
+        first_line: int,
+        mapping: dict[str, str],
+        source: Source,
+        options: ImportOptions,
     ) -> tuple[Batch, int]:
         rows: list[dict[str, Any]] = []
         rejects: list[Reject] = []
@@ -204,7 +213,7 @@ class JsonLinesImporter:
         for offset, raw_line in enumerate(block.split(b"\n")):
             line = first_line + offset
             if not raw_line.strip():
-                if offset < block.count(b"\n"):
+                if offset < newlines:  # the empty piece after the final newline is not a line
                     blank += 1
                 continue
             location = f"line {line}"
@@ -218,7 +227,7 @@ class JsonLinesImporter:
             try:
                 record = orjson.loads(text_line)
             except orjson.JSONDecodeError as exc:
-                reason = "truncated JSON" if offset == block.count(b"\n") else "invalid JSON"
+                reason = "truncated JSON" if offset == newlines else "invalid JSON"
                 rejects.append(Reject(location, f"{reason}: {exc}", excerpt(text_line)))
                 continue
             if not isinstance(record, dict):

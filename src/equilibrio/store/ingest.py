@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a file is read."""
 
-MAX_STORED_REJECTS_SHOWN = 20
-
 
 @dataclass
 class IngestResult:
@@ -314,7 +312,8 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     type error, a row that validation would reject, or visible mojibake. The block reader then
     takes over and names every offending line, which DuckDB's reader cannot do.
     """
-    from equilibrio.io.jsonl import _MOJIBAKE_PATTERN, resolve_mapping
+    from equilibrio.io._base import MOJIBAKE_HINT
+    from equilibrio.io.jsonl import resolve_mapping
 
     mapping = resolve_mapping(options.mapping)
     if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
@@ -344,7 +343,9 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
         store.execute("DELETE FROM _stage_posts")
         return False
     staged = int(store.fetchone("SELECT count(*) FROM _stage_posts")[0])
-    mojibake = store.fetchone("SELECT count(*) FROM _stage_posts WHERE regexp_matches(text, ?)", [_MOJIBAKE_PATTERN])[0]
+    mojibake = store.fetchone(
+        "SELECT count(*) FROM _stage_posts WHERE regexp_matches(text, ?)", [MOJIBAKE_HINT.pattern]
+    )[0]
     if staged == 0 or mojibake or _check_posts(store):
         store.execute("DELETE FROM _stage_posts")
         return False
