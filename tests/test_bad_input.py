@@ -167,3 +167,24 @@ def test_reject_reasons_are_grouped_by_family(workspace: Workspace, tmp_path: Pa
     )
     (result,) = workspace.ingest(path)
     assert result.reject_reasons == {"duplicate post_id …": 2, "unknown kind …": 1}
+
+
+def test_conversion_rejects_name_their_lines(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "transaction_id,event_timestamp,purchase_revenue,utm_source,utm_medium\n"
+        "T-1,2024-03-04T10:00:00Z,10,bluesky,social\n"
+        "T-2,not a time,5,bluesky,social\n"
+        "T-1,2024-03-04T11:00:00Z,12,bluesky,social\n"
+        "T-3,2024-03-04T12:00:00Z,-3,bluesky,social\n",
+        encoding="utf-8",
+    )
+    (result,) = workspace.ingest(path)
+    assert (result.rows_read, result.rows_stored, result.rows_rejected) == (4, 1, 3)
+    rejects = {row["location"]: row["reason"] for row in workspace.rejects().to_pylist()}
+    assert rejects == {
+        "line 3": 'unparseable timestamp "not a time"',
+        "line 4": "duplicate conversion_id T-1 (first seen at line 2)",
+        "line 5": "negative conversion value",
+    }
+    assert workspace.table("conversions").column("value").to_pylist() == [10.0]

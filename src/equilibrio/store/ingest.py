@@ -107,25 +107,34 @@ SELECT * REPLACE (
 FROM parsed
 """
 
-_COLLECT_REJECTS = """
+
+def _collect_rejects(view: str, key: str, excerpt: str) -> str:
+    """SQL for ``_rejected``: rows ``view`` rejects, and every repeat of ``key`` after its first row.
+
+    ``view``, ``key`` and ``excerpt`` are constants of this module, never user input.
+    """
+    return f"""
 CREATE OR REPLACE TEMP TABLE _rejected AS
 WITH dups AS (
-    SELECT post_id, min(seq) AS first_seq, arg_min(location, seq) AS first_location
-    FROM _rowcheck WHERE reason IS NULL GROUP BY post_id HAVING count(*) > 1
+    SELECT {key}, min(seq) AS first_seq, arg_min(location, seq) AS first_location
+    FROM {view} WHERE reason IS NULL GROUP BY {key} HAVING count(*) > 1
 )
-SELECT seq, location, reason, left(coalesce(text, post_id, ''), 120) AS excerpt
-FROM _rowcheck WHERE reason IS NOT NULL
+SELECT seq, location, reason, {excerpt} AS excerpt
+FROM {view} WHERE reason IS NOT NULL
 UNION ALL
-SELECT c.seq, c.location, 'duplicate post_id ' || c.post_id || ' (first seen at ' || d.first_location || ')',
-       left(coalesce(c.text, c.post_id, ''), 120)
-FROM _rowcheck AS c JOIN dups AS d ON c.post_id = d.post_id
-WHERE c.reason IS NULL AND c.seq <> d.first_seq
+SELECT seq, location, 'duplicate {key} ' || {key} || ' (first seen at ' || first_location || ')', {excerpt}
+FROM {view} JOIN dups USING ({key})
+WHERE reason IS NULL AND seq <> first_seq
 """
 
-_ACCEPTED = """
-CREATE OR REPLACE TEMP VIEW _checked AS
-SELECT * FROM _rowcheck AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _rejected AS r WHERE r.seq = c.seq)
+
+def _accepted(name: str, view: str) -> str:
+    """SQL for a view of the rows of ``view`` that are not in ``_rejected``."""
+    return f"""
+CREATE OR REPLACE TEMP VIEW {name} AS
+SELECT * FROM {view} AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _rejected AS r WHERE r.seq = c.seq)
 """
+
 
 _MERGE_ACCOUNTS = """
 MERGE INTO accounts USING (
@@ -173,7 +182,7 @@ _UPDATE_POSTS = (
 )
 
 _CHECK_CONVERSIONS = f"""
-CREATE OR REPLACE TEMP TABLE _checked_conv AS
+CREATE OR REPLACE TEMP VIEW _rowcheck_conv AS
 WITH parsed AS (
     SELECT *, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS ts,
            coalesce('line ' || source_line, source_record, 'record ' || seq) AS location
@@ -244,8 +253,8 @@ class _Staging:
 def _check_posts(store: Store) -> int:
     """Validate the staged posts: rejects into ``_rejected``, the rest seen through ``_checked``."""
     store.execute(_CHECK_POSTS)
-    store.execute(_COLLECT_REJECTS)
-    store.execute(_ACCEPTED)
+    store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)"))
+    store.execute(_accepted("_checked", "_rowcheck"))
     return int(store.fetchone("SELECT count(*) FROM _rejected")[0])
 
 
@@ -270,33 +279,22 @@ def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, i
 
 def _merge_conversions(store: Store, ingest_id: int, source_name: str) -> tuple[int, int, int]:
     store.execute(_CHECK_CONVERSIONS)
+    store.execute(_collect_rejects("_rowcheck_conv", "conversion_id", "conversion_id"))
+    store.execute(_accepted("_checked_conv", "_rowcheck_conv"))
     store.execute(
-        "UPDATE _checked_conv SET reason = 'duplicate conversion_id ' || _checked_conv.conversion_id "
-        "|| ' (first seen at ' || d.first_location || ')' FROM (SELECT conversion_id, min(seq) AS first_seq, "
-        "arg_min(location, seq) AS first_location FROM _checked_conv WHERE reason IS NULL "
-        "GROUP BY conversion_id HAVING count(*) > 1) AS d WHERE _checked_conv.conversion_id = d.conversion_id "
-        "AND _checked_conv.reason IS NULL AND _checked_conv.seq <> d.first_seq"
-    )
-    store.execute(
-        "INSERT INTO ingest_rejects SELECT $ingest_id, $source, location, reason, conversion_id "
-        "FROM _checked_conv WHERE reason IS NOT NULL",
+        "INSERT INTO ingest_rejects SELECT $ingest_id, $source, location, reason, excerpt FROM _rejected",
         {"ingest_id": ingest_id, "source": source_name},
     )
-    existing = int(
-        store.fetchone(
-            "SELECT count(*) FROM _checked_conv c JOIN conversions USING (conversion_id) WHERE c.reason IS NULL"
-        )[0]
-    )
-    valid = int(store.fetchone("SELECT count(*) FROM _checked_conv WHERE reason IS NULL")[0])
-    store.execute(
-        "DELETE FROM conversions WHERE conversion_id IN (SELECT conversion_id FROM _checked_conv WHERE reason IS NULL)"
-    )
+    existing = int(store.fetchone("SELECT count(*) FROM _checked_conv JOIN conversions USING (conversion_id)")[0])
+    valid = int(store.fetchone("SELECT count(*) FROM _checked_conv")[0])
+    store.execute("DELETE FROM conversions WHERE conversion_id IN (SELECT conversion_id FROM _checked_conv)")
     store.execute(
         "INSERT INTO conversions SELECT conversion_id, ts, value, currency, utm_source, utm_medium, utm_campaign, "
-        "utm_content, landing_url, post_id, $ingest_id FROM _checked_conv WHERE reason IS NULL",
+        "utm_content, landing_url, post_id, $ingest_id FROM _checked_conv",
         {"ingest_id": ingest_id},
     )
-    store.execute("DROP TABLE _checked_conv")
+    for statement in ("DROP VIEW _checked_conv", "DROP VIEW _rowcheck_conv", "DROP TABLE _rejected"):
+        store.execute(statement)
     # Re-importing a conversion replaces it; we count it as updated.
     return valid - existing, existing, 0
 
