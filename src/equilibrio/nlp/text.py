@@ -27,3 +27,20 @@ def words_only(text: str) -> str:
     text = _NOT_WORDS.sub(" ", text)
     text = text.replace(" :", " ").strip(" :")
     return _SPACES.sub(" ", text).strip()
+
+
+def normalize_for_model(text: str) -> str:
+    """One spelling for what varies between exports: links become ``http``, handles ``@user``.
+
+    Exports differ in how they hide links and people (``https://t.co/...``, ``<hyperlink>``,
+    ``<mention>``); a model should learn "there is a link", not which export it came from.
+
+    >>> normalize_for_model("@Ana_1 mira <hyperlink> y https://t.co/x &amp; <mention>")
+    '@user mira http y http & @user'
+    """
+    text = html.unescape(text)
+    text = _URL.sub(" http ", text)
+    text = re.sub(r"<(?:hyperlink|url)>", " http ", text, flags=re.IGNORECASE)
+    text = re.sub(r"<(?:mention|user)>", " @user ", text, flags=re.IGNORECASE)
+    text = _MENTION.sub(" @user ", text)
+    return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,617 @@
+"""Cues: the visible signals behind an intent decision, in Spanish and English.
+
+A cue is a small, named pattern ("a price", "a call to buy", "a reply to a person") that a person
+would point at to explain why a post reads as promotion, conversation or value. The intent models
+use cue counts as features, the draft checker turns them into suggestions, and the balance
+analysis uses the Lee, Hosanagar & Nair (2018) attributes that some cues stand for.
+
+The lexicons are deliberately short and readable: they were written from the labelling guideline
+(../shared/data/intent/GUIDELINE.md), not mined from the gold labels, so that the cross-validated
+figures in docs/evaluation.md are not flattered by patterns copied from the test folds.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+INTENTS = ("promotion", "conversation", "value")
+
+# The attributes of Lee, Hosanagar & Nair (2018), "Advertising Content and Consumer Engagement on
+# Social Media: Evidence from Facebook", Management Science 64(11), as booleans per post.
+ATTRIBUTES = (
+    "price",
+    "deal",
+    "contest",
+    "call_to_action",
+    "question",
+    "emotion",
+    "humour",
+    "link",
+    "brand_mention",
+    "holiday",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One named signal: what it points to and how to say it in each language."""
+
+    name: str
+    intent: str | None  # the label it argues for; None for neutral signals the model weighs
+    attribute: str | None  # the Lee et al. attribute it stands for, if any
+    label_es: str
+    label_en: str
+    pattern: re.Pattern[str]
+
+    def label(self, lang: str) -> str:
+        return self.label_es if lang == "es" else self.label_en
+
+
+@dataclass(frozen=True, slots=True)
+class CueMatch:
+    """A cue found in a text, with the words that triggered it."""
+
+    cue: str
+    intent: str | None
+    evidence: str
+
+
+def _words(*alternatives: str) -> re.Pattern[str]:
+    # \b on both sides, case-insensitive; alternatives may hold their own regex.
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+_EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764]"
+
+CUES: tuple[Cue, ...] = (
+    # --- promotion -----------------------------------------------------------------------------
+    Cue(
+        "price",
+        "promotion",
+        "price",
+        "precio",
+        "price",
+        re.compile(
+            r"(?:(?:US)?\$|€|£|MXN\s?\$?)\s?\d[\d.,]*|\d[\d.,]*\s?(?:pesos|euros|€|d[oó]lares|usd|bs\.?)(?!\w)"
+            r"|(?<!\w)(?:precio|precios|cuesta|tarifa|price|prices|priced|only \$|for just)(?!\w)",
+            re.IGNORECASE,
+        ),
+    ),
+    Cue(
+        "deal",
+        "promotion",
+        "deal",
+        "descuento u oferta",
+        "discount or deal",
+        _words(
+            r"\d+\s?%\s?(?:de descuento|off|dto)",
+            "descuentos?",
+            "ofertas?",
+            "promoci[oó]n(?:es)?",
+            "promos?",
+            "rebajas?",
+            "meses sin intereses",
+            "msi",
+            "cashback",
+            "bonificaci[oó]n",
+            "2x1",
+            "env[ií]o gratis",
+            "gratis",
+            "c[oó]digo promocional",
+            "cup[oó]n(?:es)?",
+            "discounts?",
+            "sale",
+            "deals?",
+            "offers?",
+            "save",
+            "savings",
+            "free shipping",
+            "promo codes?",
+            "coupons?",
+            "bogo",
+            "for free",
+            "limited time",
+            "por tiempo limitado",
+        ),
+    ),
+    Cue(
+        "contest",
+        "promotion",
+        "contest",
+        "concurso o sorteo",
+        "contest or giveaway",
+        _words(
+            "sorteos?",
+            "concursos?",
+            "participa y gana",
+            "gana(?:r|dores?)?",
+            "giveaways?",
+            "contests?",
+            "sweepstakes",
+            "enter to win",
+            "chance to win",
+            "win",
+            "winners?",
+            "prizes?",
+        ),
+    ),
+    Cue(
+        "call_to_buy",
+        "promotion",
+        "call_to_action",
+        "llamada a comprar, reservar o suscribirse",
+        "call to buy, book or subscribe",
+        _words(
+            "c[oó]mpr(?:a|alo|ala|ar)",
+            "adquier(?:e|elo|ela)",
+            "contrat(?:a|alo|ala)",
+            "solicita (?:tu|ya)",
+            "reserva(?: ya| tu)?",
+            "hazte cliente",
+            "abre tu cuenta",
+            "descarga(?: la| nuestra)? app",
+            "desc[aá]rgala",
+            "reg[ií]strate",
+            "inscr[ií]bete",
+            "suscr[ií]bete",
+            "p[ií]de(?:lo|la)?",
+            "ordena(?: ya)?",
+            "aprovecha",
+            "no te (?:lo|la|los|las) pierdas",
+            "no te quedes sin",
+            "cotiza",
+            "(?:da|haz) clic",
+            "link en (?:la )?bio",
+            "buy(?: now)?",
+            "shop(?: now)?",
+            "order (?:now|today|online|yours)",
+            "book (?:now|today|your)",
+            "reserve",
+            "subscribe",
+            "sign up",
+            "register(?: now| today)?",
+            "download(?: the app| now)?",
+            "get (?:yours|tickets|your|it now)",
+            "pre-?orders?",
+            "schedule a test drive",
+            "test drive",
+            "apply (?:now|today)",
+            "link in bio",
+            "tap the link",
+            "grab (?:yours|one)",
+            "try (?:it|a|the|our)",
+        ),
+    ),
+    Cue(
+        "product_pitch",
+        "promotion",
+        "brand_mention",
+        "anuncio de producto",
+        "product announcement",
+        _words(
+            "(?:nuev[oa]s?|lanzamos|hemos lanzado|presentamos) (?:tarjeta|app|servicio|producto|modelo|seguro|cuenta|cr[eé]dito)s?",
+            "lanzamos",
+            "hemos lanzado",
+            "ya est[aá] aqu[ií]",
+            "ya disponibles?",
+            "nuestr[oa]s? (?:seguros?|p[oó]lizas?|tarjetas?|app|productos?|servicios?|coberturas?|cuentas?|cr[eé]ditos?|expertos|soluciones)",
+            "te ofrecemos",
+            "te ofrece",
+            "introducing",
+            "meet the(?: new)?",
+            "now available",
+            "available now",
+            "now serving",
+            "launch(?:es|ed|ing)?",
+            "new (?:model|product|menu|app|card|feature|collection|flavou?r)",
+            "our (?:new|products?|services?|app|card|menu|solutions?)",
+            "all-new",
+        ),
+    ),
+    Cue(
+        "self_praise",
+        "promotion",
+        "brand_mention",
+        "autoelogio",
+        "self-praise",
+        _words(
+            "(?:el|la) mejor(?:es)? (?:banco|empresa|app|experiencia|servicio)",
+            "mejor banco",
+            "l[ií]der(?:es)?",
+            "reconocid[oa]s? (?:como|por)",
+            "galard[oó]n",
+            "galardonad[oa]s?",
+            "n[uú]mero uno",
+            "n[º°o]\\.? ?1",
+            "r[eé]cord",
+            "orgullos[oa]s? de",
+            "best (?:bank|company|employer|place|in class)",
+            "#1",
+            "no\\. 1",
+            "number one",
+            "award(?:s|ed)?",
+            "named (?:one of|the|a|to)",
+            "recogni[sz]ed (?:as|by|for|on)",
+            "ranked",
+            "record",
+            "industry[- ]leading",
+            "world'?s (?:largest|fastest|safest|best|first|most)",
+            "fastest-growing",
+            "most (?:innovative|admired|trusted)",
+            "safest",
+            "proud to (?:be|announce)",
+        ),
+    ),
+    Cue(
+        "event_pitch",
+        "promotion",
+        "call_to_action",
+        "invitación a un evento propio",
+        "invitation to an own event",
+        _words(
+            "te esperamos",
+            "acomp[aá][ñn]anos",
+            "en vivo",
+            "webinars?",
+            "pl[aá]tica",
+            "join us",
+            "join (?:the team|our)",
+            "live (?:on|at|now)",
+            "register now",
+            "watch (?:on-demand|now|live)",
+            "save the date",
+        ),
+    ),
+    # --- neutral (the model weighs them) -------------------------------------------------------
+    Cue(
+        "learn_more",
+        None,
+        "call_to_action",
+        "invitación a saber más",
+        "invitation to learn more",
+        _words(
+            "descubre",
+            "conoce(?: m[aá]s)?",
+            "ent[eé]rate",
+            "m[aá]s informaci[oó]n",
+            "m[aá]s info",
+            "consulta",
+            "learn more",
+            "find out",
+            "discover",
+            "read (?:more|on)",
+            "check (?:out|it out)",
+            "see how",
+            "more info",
+        ),
+    ),
+    # --- conversation --------------------------------------------------------------------------
+    Cue(
+        "reply_to_person",
+        "conversation",
+        None,
+        "respuesta a una persona",
+        "reply to a person",
+        re.compile(r"^\s*(?:[@＠][A-Za-z0-9_]+|<mention>)", re.IGNORECASE),
+    ),
+    Cue(
+        "greeting",
+        "conversation",
+        None,
+        "saludo personal",
+        "personal greeting",
+        _words(r"hola,?(?: \w+)?", r"buen(?:os|as) (?:d[ií]as|tardes|noches)", r"hi,? \w+", "hello", "hey"),
+    ),
+    Cue(
+        "thanks",
+        "conversation",
+        None,
+        "agradecimiento a una persona",
+        "thanks to a person",
+        _words(
+            "gracias por (?:escribirnos|tu|su|comunicarte|contactarnos|la|el|compartir)",
+            "agradecemos",
+            "thanks? (?:you )?for",
+            "glad you",
+            "happy to hear",
+            "thank you",
+        ),
+    ),
+    Cue(
+        "apology",
+        "conversation",
+        None,
+        "disculpa",
+        "apology",
+        _words(
+            "lamentamos",
+            "sentimos (?:las molestias|mucho|el inconveniente)",
+            "disculpa(?:s|nos|)",
+            "perd[oó]n",
+            "sorry",
+            "apologi[sz]e",
+            "apologies",
+        ),
+    ),
+    Cue(
+        "private_channel",
+        "conversation",
+        None,
+        "petición de datos o mensaje privado",
+        "request for details or a private message",
+        _words(
+            "dm",
+            "md",
+            "mensaje (?:directo|privado|interno)",
+            "por privado",
+            "inbox",
+            "env[ií]anos",
+            "escr[ií]benos",
+            "ll[aá]manos",
+            "n[uú]mero de (?:cuenta|contrato|nic|tarjeta|cliente|tel[eé]fono)",
+            "datos de contacto",
+            "DM us",
+            "direct message",
+            "send us",
+            "reach out",
+            "contact us",
+            "email us",
+            "call us",
+        ),
+    ),
+    Cue(
+        "question",
+        "conversation",
+        "question",
+        "pregunta",
+        "question",
+        re.compile(r"¿|\?(?![\w=&%])"),  # a "?" inside a URL is not a question
+    ),
+    Cue(
+        "invite_reply",
+        "conversation",
+        "question",
+        "invitación a responder",
+        "invitation to reply",
+        _words(
+            "cu[eé]ntanos",
+            "dinos",
+            "com[eé]ntanos",
+            "d[eé]janos (?:tu|en|saber)",
+            "qu[eé] (?:opinas|piensas|prefieres|har[ií]as)",
+            "encuesta",
+            "responde",
+            "tell us",
+            "let us know",
+            "comment below",
+            "what'?s your",
+            "what do you think",
+            "reply with",
+            "which (?:one|of)",
+            "polls?",
+            "share your",
+        ),
+    ),
+    # --- value ---------------------------------------------------------------------------------
+    Cue(
+        "service_notice",
+        "value",
+        None,
+        "aviso de servicio",
+        "service notice",
+        _words(
+            "mantenimientos?",
+            "interrupci[oó]n",
+            "suspensi[oó]n",
+            "servicio el[eé]ctrico",
+            "suministro",
+            "restablec\\w*",
+            "fallas?",
+            "aver[ií]as?",
+            "horarios?",
+            "cortes?",
+            "cuadrillas?",
+            "trabajos",
+            "avisos?",
+            "comunicado",
+            "nunca (?:te|le|les) (?:pediremos|pedimos|solicitamos)",
+            "nunca solicita",
+            "fraudes?",
+            "phishing",
+            "outages?",
+            "maintenance",
+            "scheduled",
+            "service (?:update|alert)",
+            "hours",
+            "closed",
+            "reopen\\w*",
+            "scams?",
+            "fraud",
+            "never ask",
+        ),
+    ),
+    Cue(
+        "tip",
+        "value",
+        None,
+        "consejo",
+        "tip",
+        _words(
+            "tips?",
+            "consejos?",
+            "recomendaciones",
+            "c[oó]mo (?:puedes|hacer|ahorrar|evitar|proteger)",
+            "aprende",
+            "sab[ií]as que",
+            "te explicamos",
+            "gu[ií]a",
+            "paso a paso",
+            "educaci[oó]n financiera",
+            "how to",
+            "did you know",
+            "here'?s how",
+            "guide",
+            "learn (?:how|to)",
+            "advice",
+        ),
+    ),
+    Cue(
+        "news_insight",
+        "value",
+        None,
+        "noticia o análisis",
+        "news or insight",
+        _words(
+            "informes?",
+            "estudios?",
+            "an[aá]lisis",
+            "previsi[oó]n(?:es)?",
+            "pib",
+            "econom[ií]a",
+            "inflaci[oó]n",
+            "crecimiento",
+            "investigaci[oó]n",
+            "seg[uú]n",
+            "reports?",
+            "study",
+            "research",
+            "analysis",
+            "insights?",
+            "forecast",
+            "according to",
+            "economy",
+            "survey",
+            "breaking",
+        ),
+    ),
+    Cue(
+        "story",
+        "value",
+        None,
+        "historia o causa",
+        "story or cause",
+        _words(
+            "historias?",
+            "comunidad(?:es)?",
+            "voluntari\\w*",
+            "fundaci[oó]n",
+            "donaci[oó]n(?:es)?",
+            "apoyamos",
+            "causa",
+            "sostenib\\w*",
+            "medio ambiente",
+            "inclusi[oó]n",
+            "story",
+            "stories",
+            "community",
+            "volunteer\\w*",
+            "foundation",
+            "donat\\w*",
+            "sustainab\\w*",
+            "charity",
+            "culture",
+            "behind the scenes",
+        ),
+    ),
+    Cue(
+        "holiday",
+        "value",
+        "holiday",
+        "fecha festiva",
+        "holiday",
+        _words(
+            "navidad(?:es)?",
+            "feliz a[ñn]o",
+            "a[ñn]o nuevo",
+            "d[ií]a (?:de la madre|del padre|de muertos|de la mujer|de la independencia|del ni[ñn]o)",
+            "feliz (?:d[ií]a|navidad|cumplea[ñn]os|fin de semana|lunes|viernes)",
+            "semana santa",
+            "halloween",
+            "san valent[ií]n",
+            "christmas",
+            "xmas",
+            "holidays?",
+            "happy (?:new year|holidays|thanksgiving|mother'?s day|father'?s day|easter|birthday|friday)",
+            "thanksgiving",
+            "valentine'?s",
+            "easter",
+            "women'?s day",
+            "mother'?s day",
+            "father'?s day",
+            "4th of july",
+        ),
+    ),
+    Cue(
+        "emotion",
+        "value",
+        "emotion",
+        "emoción",
+        "emotion",
+        re.compile(
+            r"!|" + _EMOJI + r"|(?<!\w)(?:incre[ií]ble|emoci\w+|feliz|amor|encanta|felicidades|love|amazing|"
+            r"excited|awesome|incredible|congrat\w*)(?!\w)",
+            re.IGNORECASE,
+        ),
+    ),
+    Cue(
+        "humour",
+        "value",
+        "humour",
+        "humor",
+        "humour",
+        re.compile(
+            r"(?<!\w)(?:ja(?:ja)+|je(?:je)+|lol|lmao|ha(?:ha)+|broma|chiste|memes?|jokes?|puns?)(?!\w)"
+            r"|[\U0001f602\U0001f923\U0001f61c\U0001f609\U0001f61d]|;\)",
+            re.IGNORECASE,
+        ),
+    ),
+    Cue(
+        "link",
+        None,
+        "link",
+        "enlace",
+        "link",
+        re.compile(r"https?://\S+|www\.\S+|<hyperlink>", re.IGNORECASE),
+    ),
+)
+
+CUE_NAMES = tuple(cue.name for cue in CUES)
+CUES_BY_NAME = {cue.name: cue for cue in CUES}
+
+
+def find_cues(text: str) -> list[CueMatch]:
+    """Every cue in ``text``, with the words that triggered it (at most three per cue).
+
+    >>> [(m.cue, m.evidence) for m in find_cues("¡Aprovecha 20% de descuento! Compra ya")][:3]
+    [('deal', '20% de descuento'), ('call_to_buy', 'Aprovecha'), ('call_to_buy', 'Compra')]
+    """
+    text = html.unescape(text)
+    found: list[CueMatch] = []
+    for cue in CUES:
+        for count, match in enumerate(cue.pattern.finditer(text)):
+            if count == 3:
+                break
+            found.append(CueMatch(cue.name, cue.intent, match.group(0).strip()))
+    return found
+
+
+def cue_counts(texts: Sequence[str]) -> list[list[int]]:
+    """For each text, how many times each cue of :data:`CUES` occurs (in that order)."""
+    rows = []
+    for raw in texts:
+        text = html.unescape(raw)
+        rows.append([len(cue.pattern.findall(text)) for cue in CUES])
+    return rows
+
+
+def attributes_from_cues(matches: Iterable[CueMatch], brand_terms: Iterable[str] = (), text: str = "") -> dict[str, bool]:
+    """The Lee et al. attributes a post carries, from its cues (and the brand's own name)."""
+    present = {CUES_BY_NAME[m.cue].attribute for m in matches}
+    attributes = {name: name in present for name in ATTRIBUTES}
+    lowered = text.lower()
+    if any(term and term.lower() in lowered for term in brand_terms):
+        attributes["brand_mention"] = True
+    return attributes

