@@ -14,13 +14,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from embed import CACHE, load_cache, text_key  # type: ignore[import-not-found]
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from equilibrio.nlp.features import accurate_features, fast_features
-
-from embed import CACHE, load_cache, text_key  # type: ignore[import-not-found]
 
 LABELS = ("promotion", "conversation", "value")
 GOLD = Path(__file__).parents[2] / "shared/data/intent/dev_gold.jsonl"
@@ -225,11 +224,27 @@ def variants() -> None:
 
     res = {k: np.zeros((len(gold), 3)) for k in ("fast_nw", "acc_nw", "acc_proto", "svc", "fast")}
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, strata):
-        res["fast"][test] = LogisticRegression(C=10, max_iter=2000, class_weight="balanced").fit(fast_x[train], y[train]).predict_proba(fast_x[test])
-        res["fast_nw"][test] = LogisticRegression(C=10, max_iter=2000).fit(fast_x[train], y[train]).predict_proba(fast_x[test])
-        res["acc_nw"][test] = LogisticRegression(C=3, max_iter=2000).fit(acc_x[train], y[train]).predict_proba(acc_x[test])
-        res["acc_proto"][test] = LogisticRegression(C=3, max_iter=2000, class_weight="balanced").fit(acc_p[train], y[train]).predict_proba(acc_p[test])
-        res["svc"][test] = SVC(C=3, probability=True, class_weight="balanced", random_state=0).fit(acc_x[train], y[train]).predict_proba(acc_x[test])
+        res["fast"][test] = (
+            LogisticRegression(C=10, max_iter=2000, class_weight="balanced")
+            .fit(fast_x[train], y[train])
+            .predict_proba(fast_x[test])
+        )
+        res["fast_nw"][test] = (
+            LogisticRegression(C=10, max_iter=2000).fit(fast_x[train], y[train]).predict_proba(fast_x[test])
+        )
+        res["acc_nw"][test] = (
+            LogisticRegression(C=3, max_iter=2000).fit(acc_x[train], y[train]).predict_proba(acc_x[test])
+        )
+        res["acc_proto"][test] = (
+            LogisticRegression(C=3, max_iter=2000, class_weight="balanced")
+            .fit(acc_p[train], y[train])
+            .predict_proba(acc_p[test])
+        )
+        res["svc"][test] = (
+            SVC(C=3, probability=True, class_weight="balanced", random_state=0)
+            .fit(acc_x[train], y[train])
+            .predict_proba(acc_x[test])
+        )
     for k, v in res.items():
         report(k, gold, v)
     report("fast + acc_proto", gold, (res["fast"] + res["acc_proto"]) / 2)

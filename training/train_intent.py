@@ -33,7 +33,7 @@ from equilibrio.nlp.features import accurate_features, fast_features
 from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from embed import embed_texts, load_cache  # noqa: E402
+from embed import embed_texts, load_cache
 
 ROOT = Path(__file__).parents[1]
 GOLD = ROOT.parent / "shared/data/intent/dev_gold.jsonl"
@@ -114,7 +114,8 @@ def main() -> None:
         predicted = [INTENT_LABELS[i] for i in proba.argmax(1)]
         cross_validated[name] = scores_by_language(truth, predicted, langs, INTENT_LABELS, proba)
     summary = {
-        tier: {lang: scores[lang]["macro_f1"] for lang in ("es", "en", "all")} for tier, scores in cross_validated.items()
+        tier: {lang: scores[lang]["macro_f1"] for lang in ("es", "en", "all")}
+        for tier, scores in cross_validated.items()
     }
     print(json.dumps(summary, indent=2))
     print(f"temperatures fast {fast_t:.3f} embedded {embedded_t:.3f}; route below {threshold} ({routed_share:.0%})")

@@ -7,7 +7,7 @@
 """
 
 from equilibrio._version import __version__
-from equilibrio.api import Workspace, load
+from equilibrio.api import Workspace, analyze, check_draft, load
 from equilibrio.errors import (
     ConfigurationError,
     EmptyInputError,
@@ -28,5 +28,7 @@ __all__ = [
     "StoreError",
     "Workspace",
     "__version__",
+    "analyze",
+    "check_draft",
     "load",
 ]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, DraftCheck, check_draft_text
 from equilibrio.io import ImportOptions
+from equilibrio.metrics.content_mix import Period, content_mix, content_mix_by_period
+from equilibrio.nlp.analyze import AnalyzeResult, analyze_store
+from equilibrio.nlp.intent import Mode
 from equilibrio.store.duck import Store, normalise_handle
 from equilibrio.store.ingest import IngestResult, ProgressCallback, ingest_file
 from equilibrio.store.summary import summarize
@@ -80,6 +84,14 @@ class Workspace:
         """Counts per platform, account, kind and language, date ranges and the ingest log."""
         return summarize(self.store)
 
+    def analyze(self, mode: Mode = "routed", progress: Callable[[int, int], None] | None = None) -> AnalyzeResult:
+        """Label every post the current models have not labelled yet (see :func:`analyze`)."""
+        return analyze_store(self.store, mode=mode, progress=progress)
+
+    def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+        """Shares of promotion / conversation / value among labelled brand posts, overall or per period."""
+        return content_mix(self.store) if period is None else content_mix_by_period(self.store, period)
+
     def close(self) -> None:
         self.store.close()
 
@@ -112,3 +124,44 @@ def load(
     if sources:
         workspace.ingest(*sources, format=format, pseudonymize=pseudonymize)
     return workspace
+
+
+def analyze(workspace: Workspace, mode: Mode = "routed") -> AnalyzeResult:
+    """Label language, intent (with cues and attributes) and open questions on every new post.
+
+    Incremental: posts already labelled by the current model version are skipped.
+
+    >>> import equilibrio
+    >>> from equilibrio.demo import sample_path
+    >>> ws = equilibrio.load(sample_path("ibm_customer_care_sample.json"))
+    >>> result = equilibrio.analyze(ws)
+    >>> result.labelled == ws.info()["posts"], equilibrio.analyze(ws).labelled
+    (True, 0)
+    """
+    return workspace.analyze(mode)
+
+
+def check_draft(
+    text: str,
+    workspace: Workspace | None = None,
+    *,
+    promotion_target: float = DEFAULT_PROMOTION_TARGET,
+    mode: Mode = "routed",
+) -> DraftCheck:
+    """Score a post before publishing: label, probabilities, cues and suggestions in its language.
+
+    With a workspace, the suggestions also weigh this week's content mix against the target.
+
+    >>> import equilibrio
+    >>> check = equilibrio.check_draft("¡Compra ya! 30% de descuento, cómpralo hoy en nuestra tienda")
+    >>> check.label, check.lang
+    ('promotion', 'es')
+    >>> check.suggestions[0]
+    'Dos llamadas a comprar en un solo post: deja una sola y clara.'
+    """
+    return check_draft_text(
+        text,
+        store=workspace.store if workspace is not None else None,
+        promotion_target=promotion_target,
+        mode=mode,
+    )

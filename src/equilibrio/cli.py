@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from equilibrio._version import __version__
 from equilibrio.api import Workspace
-from equilibrio.errors import EquilibrioError
+from equilibrio.errors import ConfigurationError, EquilibrioError
 from equilibrio.io import IMPORTERS
+from equilibrio.nlp.intent import INTENT_LABELS, MODES, Mode
 from equilibrio.store.duck import Store
 from equilibrio.store.ingest import IngestResult
 
@@ -251,6 +253,137 @@ def demo(
         return
     _print_results(result.ingests)
     console.print(f"\nStore: {result.db_path}\nOpen the page: [bold green]{result.html_path}[/]")
+
+
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="Intent tier: fast, accurate, or routed (fast, uncertain posts to accurate).")
+]
+
+
+def _mode(value: str) -> Mode:
+    if value not in MODES:
+        raise ConfigurationError(f"unknown --mode {value!r}; choose one of {', '.join(MODES)}")
+    return value
+
+
+@app.command()
+def analyze(
+    db: DbOption = Path("equilibrio.duckdb"),
+    mode: ModeOption = "routed",
+    json_output: JsonOption = False,
+) -> None:
+    """Label language, intent (cues, attributes) and open questions on every post not yet labelled."""
+    if not db.exists():
+        raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
+    with (
+        Workspace(Store(db)) as workspace,
+        Progress(
+            TextColumn("[bold]labelling posts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("posts", total=None)
+        result = workspace.analyze(
+            _mode(mode), progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+        mix = workspace.content_mix()
+    if json_output:
+        _emit_json({**asdict(result), "content_mix": mix})
+        return
+    console.print(
+        f"Labelled {result.labelled:,} posts ({result.brand_posts:,} brand, {result.audience_posts:,} audience; "
+        f"{result.routed_to_accurate:,} sent to the accurate tier) with {result.model_version} "
+        f"in {result.seconds:.1f} s; {result.already_current:,} were already labelled."
+    )
+    assert isinstance(mix, dict)
+    if mix["posts"]:
+        shares = ", ".join(f"{label} {share:.0%}" for label, share in mix["shares"].items())
+        console.print(f"Content mix of {mix['posts']:,} brand posts: {shares}")
+
+
+eval_app = typer.Typer(help="Score equilibrio's models on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("intent")
+def eval_intent(
+    gold: Annotated[Path, typer.Argument(help="JSONL with item, lang, text, label (exclude rows are skipped).")],
+    mode: ModeOption = "routed",
+    json_output: JsonOption = False,
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall, confusion and calibration (ECE), per language."""
+    from equilibrio.nlp.intent_eval import evaluate_intent_file
+
+    report = evaluate_intent_file(gold, _mode(mode))
+    if json_output:
+        _emit_json(report)
+        return
+    if report["seen_in_training"]:
+        errors.print(
+            f"[yellow]warning:[/] {report['seen_in_training']} of {report['n']} posts were in the model's training "
+            "data; figures on them are not held-out (see docs/evaluation.md for cross-validated figures)."
+        )
+    table = Table(title=f"intent on {gold.name} ({report['model_version']}, mode {mode})")
+    for column in ("lang", "n", "accuracy", "macro-F1", "ECE", *(f"P/R {label}" for label in INTENT_LABELS)):
+        table.add_column(column, justify="right")
+    for lang, scores in report["by_language"].items():
+        if not scores.get("n"):
+            continue
+        per_class = [
+            f"{scores['per_class'][label]['precision']:.2f}/{scores['per_class'][label]['recall']:.2f}"
+            for label in INTENT_LABELS
+        ]
+        table.add_row(
+            lang,
+            str(scores["n"]),
+            f"{scores['accuracy']:.3f}",
+            f"{scores['macro_f1']:.3f}",
+            f"{scores['ece']:.3f}",
+            *per_class,
+        )
+    console.print(table)
+    confusion = report["by_language"]["all"]["confusion"]
+    matrix = Table(title="confusion (rows: gold, columns: predicted)")
+    matrix.add_column("")
+    for label in confusion["labels"]:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(confusion["labels"], confusion["matrix"], strict=True):
+        matrix.add_row(label, *(str(v) for v in row))
+    console.print(matrix)
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The draft post.")],
+    db: Annotated[Path | None, typer.Option("--db", help="Weigh this week's content mix from this store.")] = None,
+    target: Annotated[float, typer.Option(help="Highest share of promotion you aim for.")] = 0.20,
+    mode: ModeOption = "routed",
+    json_output: JsonOption = False,
+) -> None:
+    """Score a draft before publishing: label, probabilities, cues and suggestions in its language."""
+    from equilibrio.api import check_draft
+
+    if db is not None and not db.exists():
+        raise ConfigurationError(f"no store at {db}")
+    workspace = Workspace(Store(db)) if db is not None else None
+    try:
+        result = check_draft(text, workspace, promotion_target=target, mode=_mode(mode))
+    finally:
+        if workspace is not None:
+            workspace.close()
+    if json_output:
+        _emit_json(result.to_dict())
+        return
+    probabilities = "  ".join(f"{label} {p:.0%}" for label, p in result.probabilities.items())
+    console.print(f"[bold]{result.label}[/]  ({probabilities})  lang {result.lang}", highlight=False)
+    if result.cues:
+        console.print("cues: " + "; ".join(f"{c['label']} «{c['evidence']}»" for c in result.cues), markup=False)
+    for suggestion in result.suggestions:
+        console.print(f"• {suggestion}", markup=False)
 
 
 def _version(value: bool) -> None:

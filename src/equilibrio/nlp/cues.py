@@ -192,12 +192,14 @@ CUES: tuple[Cue, ...] = (
         "anuncio de producto",
         "product announcement",
         _words(
-            "(?:nuev[oa]s?|lanzamos|hemos lanzado|presentamos) (?:tarjeta|app|servicio|producto|modelo|seguro|cuenta|cr[eé]dito)s?",
+            "(?:nuev[oa]s?|lanzamos|hemos lanzado|presentamos) "
+            "(?:tarjeta|app|servicio|producto|modelo|seguro|cuenta|cr[eé]dito)s?",
             "lanzamos",
             "hemos lanzado",
             "ya est[aá] aqu[ií]",
             "ya disponibles?",
-            "nuestr[oa]s? (?:seguros?|p[oó]lizas?|tarjetas?|app|productos?|servicios?|coberturas?|cuentas?|cr[eé]ditos?|expertos|soluciones)",
+            "nuestr[oa]s? (?:seguros?|p[oó]lizas?|tarjetas?|app|productos?|servicios?|coberturas?|cuentas?"
+            "|cr[eé]ditos?|expertos|soluciones)",
             "te ofrecemos",
             "te ofrece",
             "introducing",
@@ -607,7 +609,9 @@ def cue_counts(texts: Sequence[str]) -> list[list[int]]:
     return rows
 
 
-def attributes_from_cues(matches: Iterable[CueMatch], brand_terms: Iterable[str] = (), text: str = "") -> dict[str, bool]:
+def attributes_from_cues(
+    matches: Iterable[CueMatch], brand_terms: Iterable[str] = (), text: str = ""
+) -> dict[str, bool]:
     """The Lee et al. attributes a post carries, from its cues (and the brand's own name)."""
     present = {CUES_BY_NAME[m.cue].attribute for m in matches}
     attributes = {name: name in present for name in ATTRIBUTES}

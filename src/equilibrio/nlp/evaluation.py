@@ -7,6 +7,7 @@ training scripts so that the figures in docs/evaluation.md and the CLI are compu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -14,9 +15,7 @@ import numpy.typing as npt
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
-def expected_calibration_error(
-    probabilities: npt.NDArray[np.float64], truth: Sequence[int], bins: int = 10
-) -> float:
+def expected_calibration_error(probabilities: npt.NDArray[np.float64], truth: Sequence[int], bins: int = 10) -> float:
     """ECE over equal-width confidence bins of the top class (Guo et al., 2017).
 
     >>> round(expected_calibration_error(np.array([[0.9, 0.1], [0.6, 0.4]]), [0, 1]), 3)
@@ -28,7 +27,7 @@ def expected_calibration_error(
     correct = probabilities.argmax(axis=1) == np.asarray(truth)
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
             total += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())

@@ -22,7 +22,7 @@ from equilibrio.store.migrations import CURRENT_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
-TABLES: Final = ("accounts", "posts", "conversions", "ingest_log", "ingest_rejects", "brands")
+TABLES: Final = ("accounts", "posts", "conversions", "ingest_log", "ingest_rejects", "brands", "post_labels")
 
 
 def normalise_handle(handle: str) -> str:

@@ -84,6 +84,36 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         );
         """,
     ),
+    (
+        2,
+        "message understanding: language, intent with probabilities and cues, attributes, questions",
+        """
+        CREATE TABLE post_labels (
+            post_id VARCHAR PRIMARY KEY,
+            model_version VARCHAR NOT NULL,
+            labelled_at TIMESTAMPTZ NOT NULL,
+            lang VARCHAR NOT NULL,
+            intent VARCHAR CHECK (intent IN ('promotion', 'conversation', 'value')),
+            p_promotion DOUBLE,
+            p_conversation DOUBLE,
+            p_value DOUBLE,
+            tier VARCHAR,
+            cues VARCHAR[],
+            attr_price BOOLEAN,
+            attr_deal BOOLEAN,
+            attr_contest BOOLEAN,
+            attr_call_to_action BOOLEAN,
+            attr_question BOOLEAN,
+            attr_emotion BOOLEAN,
+            attr_humour BOOLEAN,
+            attr_link BOOLEAN,
+            attr_brand_mention BOOLEAN,
+            attr_holiday BOOLEAN,
+            asks_question BOOLEAN,
+            question_evidence VARCHAR
+        );
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]

@@ -1,0 +1,1 @@
+"""Judgements over the measures: the draft checker, recommendations, the balance score."""

@@ -1,0 +1,1 @@
+"""Measures over the labelled store: content mix, conversation health, engagement."""

@@ -1,0 +1,52 @@
+"""Content mix: the shares of promotion, conversation and value among a brand's labelled posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from equilibrio.nlp.intent import INTENT_LABELS
+from equilibrio.store.duck import Store
+
+Period = Literal["week", "month"]
+
+_MIX_SQL = """
+SELECT l.intent, count(*) AS posts
+FROM post_labels l JOIN posts p USING (post_id)
+WHERE p.is_brand AND l.intent IS NOT NULL AND p.created_at >= ? AND p.created_at < ?
+GROUP BY l.intent
+"""
+
+_MIX_BY_PERIOD_SQL = """
+SELECT date_trunc(?, p.created_at) AS period, l.intent, count(*) AS posts
+FROM post_labels l JOIN posts p USING (post_id)
+WHERE p.is_brand AND l.intent IS NOT NULL
+GROUP BY ALL ORDER BY period, l.intent
+"""
+
+
+def _shares(counts: dict[str, int]) -> dict[str, Any]:
+    total = sum(counts.values())
+    return {
+        "posts": total,
+        "counts": {label: counts.get(label, 0) for label in INTENT_LABELS},
+        "shares": {label: (round(counts.get(label, 0) / total, 4) if total else None) for label in INTENT_LABELS},
+    }
+
+
+def content_mix(store: Store, start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+    """Posts and shares per intent for brand posts created in [start, end) (all time by default)."""
+    low = start or datetime(1970, 1, 1)
+    high = end or datetime(9999, 1, 1)
+    counts = {str(intent): int(n) for intent, n in store.fetchall(_MIX_SQL, [low, high])}
+    return _shares(counts)
+
+
+def content_mix_by_period(store: Store, period: Period = "week") -> list[dict[str, Any]]:
+    """One :func:`content_mix`-shaped row per week or month that has labelled brand posts."""
+    if period not in ("week", "month"):
+        raise ValueError(f"period must be 'week' or 'month', not {period!r}")
+    grouped: dict[datetime, dict[str, int]] = {}
+    for start, intent, n in store.fetchall(_MIX_BY_PERIOD_SQL, [period]):
+        grouped.setdefault(start, {})[str(intent)] = int(n)
+    return [{"period_start": start.date().isoformat(), **_shares(counts)} for start, counts in grouped.items()]

@@ -1,0 +1,146 @@
+"""Label the store: language on every post, intent and attributes on brand posts, questions on
+audience messages. Incremental: only posts without a label from the current model are read.
+
+Each batch is written in its own transaction, so an interrupted run keeps what it finished and
+the next run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
+from equilibrio.nlp.language import detect_languages
+from equilibrio.nlp.questions import detect_question
+from equilibrio.store.duck import Store
+
+DEFAULT_BATCH = 5_000
+
+_PENDING_SQL = """
+SELECT p.post_id, p.text, p.lang, p.is_brand, p.kind, a.handle
+FROM posts p
+LEFT JOIN post_labels l ON l.post_id = p.post_id
+LEFT JOIN accounts a ON a.account_id = p.account_id
+WHERE l.post_id IS NULL OR l.model_version <> ?
+ORDER BY p.post_id
+"""
+
+LABEL_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("model_version", pa.string()),
+        ("labelled_at", pa.timestamp("us", tz="UTC")),
+        ("lang", pa.string()),
+        ("intent", pa.string()),
+        ("p_promotion", pa.float64()),
+        ("p_conversation", pa.float64()),
+        ("p_value", pa.float64()),
+        ("tier", pa.string()),
+        ("cues", pa.list_(pa.string())),
+        *[(f"attr_{name}", pa.bool_()) for name in ATTRIBUTES],
+        ("asks_question", pa.bool_()),
+        ("question_evidence", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeResult:
+    """What one ``analyze`` run did."""
+
+    model_version: str
+    labelled: int
+    brand_posts: int
+    audience_posts: int
+    routed_to_accurate: int
+    already_current: int
+    seconds: float
+
+
+def _brand_terms(handle: str | None) -> tuple[str, ...]:
+    # "bbva_mex" -> ("bbva_mex", "bbva"): a post naming the company counts as a brand mention.
+    if not handle:
+        return ()
+    name = handle.lstrip("@").lower()
+    head = name.split("_")[0]
+    return tuple({name, head} - {""}) if len(head) >= 3 else (name,)
+
+
+def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -> pa.Table:
+    """Labels for a batch of posts (dicts with post_id, text, lang, is_brand, kind, handle)."""
+    texts = [str(r["text"] or "") for r in rows]
+    langs = detect_languages(texts, [r["lang"] if isinstance(r["lang"], str) else None for r in rows])
+    brand_rows = [i for i, r in enumerate(rows) if r["is_brand"] and r["kind"] != "repost" and texts[i].strip()]
+    proba, tiers = model.predict_proba([texts[i] for i in brand_rows], [langs[i] for i in brand_rows], mode)
+    by_row = {row: k for k, row in enumerate(brand_rows)}
+    now = datetime.now(UTC)
+    columns: dict[str, list[object]] = {field.name: [] for field in LABEL_SCHEMA}
+    for i, row in enumerate(rows):
+        k = by_row.get(i)
+        cues = find_cues(texts[i]) if k is not None else []
+        attributes = attributes_from_cues(
+            cues, _brand_terms(row["handle"] if isinstance(row["handle"], str) else None), texts[i]
+        )
+        question = detect_question(texts[i]) if not row["is_brand"] else None
+        columns["post_id"].append(row["post_id"])
+        columns["model_version"].append(model.version)
+        columns["labelled_at"].append(now)
+        columns["lang"].append(langs[i])
+        columns["intent"].append(INTENT_LABELS[int(proba[k].argmax())] if k is not None else None)
+        for j, label in enumerate(INTENT_LABELS):
+            columns[f"p_{label}"].append(float(proba[k, j]) if k is not None else None)
+        columns["tier"].append(str(tiers[k]) if k is not None else None)
+        columns["cues"].append(sorted({c.cue for c in cues}) if k is not None else None)
+        for name in ATTRIBUTES:
+            columns[f"attr_{name}"].append(attributes[name] if k is not None else None)
+        columns["asks_question"].append(question.asks if question else None)
+        columns["question_evidence"].append(question.evidence if question else None)
+    return pa.table(columns, schema=LABEL_SCHEMA)
+
+
+def analyze_store(
+    store: Store,
+    *,
+    mode: Mode = "routed",
+    batch_size: int = DEFAULT_BATCH,
+    model: IntentModel | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AnalyzeResult:
+    """Label every post not yet labelled by the current model; returns counts.
+
+    ``progress(done, total)`` is called after each batch.
+    """
+    started = time.perf_counter()
+    model = model or IntentModel.load()
+    pending = store.arrow(_PENDING_SQL, [model.version]).to_pylist()
+    total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
+    brand = audience = routed = 0
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        labels = label_batch(batch, model, mode)
+        brand += sum(1 for r in batch if r["is_brand"])
+        audience += sum(1 for r in batch if not r["is_brand"])
+        routed += sum(1 for t in labels.column("tier").to_pylist() if t == "accurate")
+        with store.transaction():
+            store.create_temp_table("_new_labels", LABEL_SCHEMA)
+            store.append_arrow("_new_labels", labels)
+            store.execute("DELETE FROM post_labels WHERE post_id IN (SELECT post_id FROM _new_labels)")
+            store.execute("INSERT INTO post_labels SELECT * FROM _new_labels")
+            store.execute("DROP TABLE _new_labels")
+        if progress:
+            progress(min(start + batch_size, len(pending)), len(pending))
+    return AnalyzeResult(
+        model_version=model.version,
+        labelled=len(pending),
+        brand_posts=brand,
+        audience_posts=audience,
+        routed_to_accurate=routed,
+        already_current=total_posts - len(pending),
+        seconds=round(time.perf_counter() - started, 3),
+    )
