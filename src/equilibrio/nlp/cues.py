@@ -75,7 +75,7 @@ CUES: tuple[Cue, ...] = (
         "precio",
         "price",
         re.compile(
-            r"(?:(?:US)?\$|€|£|MXN\s?\$?)\s?\d[\d.,]*|\d[\d.,]*\s?(?:pesos|euros|€|d[oó]lares|usd|bs\.?)(?!\w)"
+            r"(?:(?:US)?\$|€|£|MXN\s?\$?)\s?\d+(?:[.,]\d+)*|\d+(?:[.,]\d+)*\s?(?:pesos|euros|€|d[oó]lares|usd|bs\.?)(?!\w)"
             r"|(?<!\w)(?:precio|precios|cuesta|tarifa|price|prices|priced|only \$|for just)(?!\w)",
             re.IGNORECASE,
         ),

@@ -91,6 +91,8 @@ class IntentModel:
 
     # -- probabilities ---------------------------------------------------------------------------
     def fast_proba(self, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
+        if not texts:
+            return np.zeros((0, len(INTENT_LABELS)))
         logits = fast_features(texts, langs) @ self.fast_coef.T + self.fast_intercept
         return _softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
 

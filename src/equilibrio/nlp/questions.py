@@ -29,7 +29,10 @@ _REQUESTS = re.compile(
     r"(?<!\w)(?:necesito|necesitamos|ay[uú]d(?:a|enme|ame|arme)|urge|urgente|sigo esperando|"
     r"no me han (?:respondido|contestado|resuelto|devuelto)|nadie (?:me )?(?:responde|contesta)|"
     r"favor de|por favor (?:ay[uú]denme|resp[oó]ndan|revisen)|"
-    r"please help|help me|i need|we need|still waiting|no one (?:has )?(?:replied|responded|answered)|"
+    r"please help|help me|help!|need (?:some )?help|need (?:to|assistance|support)|i need|we need|still waiting|"
+    r"how (?:can|do|should) (?:i|we)|what (?:should|can) (?:i|we)|i want to|i would like to|i'd like to|"
+    r"c[oó]mo (?:puedo|hago|le hago|podemos)|qu[eé] (?:debo|puedo) hacer|quiero|quisiera|necesito ayuda|"
+    r"no one (?:has )?(?:replied|responded|answered)|"
     r"please (?:respond|reply|fix|advise|help)|waiting for (?:a|your) (?:reply|response|answer))(?!\w)",
     re.IGNORECASE,
 )

@@ -1,0 +1,107 @@
+"""Analysis on a real store: labels on every post, incremental runs, the draft checker with a workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import equilibrio
+from equilibrio.api import Workspace
+from equilibrio.nlp.intent import IntentModel
+from tests.test_cli import run
+
+
+def test_analyze_labels_every_post_once(workspace: Workspace, ibm_sample: Path, uci_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    first = equilibrio.analyze(workspace)
+    posts, brand = workspace.store.fetchone("SELECT count(*), count(*) FILTER (is_brand) FROM posts")
+    assert first.labelled == posts and first.brand_posts == brand
+    labels = workspace.polars("post_labels")
+    assert labels.height == posts
+    assert set(labels["model_version"]) == {IntentModel.load().version}
+    brand_labels = workspace.store.fetchone(
+        "SELECT count(*) FILTER (intent IS NOT NULL), count(*) FILTER (asks_question IS NOT NULL) "
+        "FROM post_labels JOIN posts USING (post_id) WHERE is_brand"
+    )
+    assert brand_labels == (brand, 0)  # intent on brand posts, question flags only on audience messages
+    audience_flags = workspace.store.fetchone(
+        "SELECT count(*) FROM post_labels JOIN posts USING (post_id) WHERE NOT is_brand AND asks_question IS NULL"
+    )
+    assert audience_flags == (0,)
+    assert equilibrio.analyze(workspace).labelled == 0  # incremental: nothing new
+    workspace.ingest(uci_sample)  # UCI posts have no text: labelled with language 'other' and no intent
+    second = equilibrio.analyze(workspace)
+    assert second.labelled == 500 and second.already_current == posts
+
+
+def test_analyze_relabels_when_the_model_changes(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    equilibrio.analyze(workspace)
+    workspace.store.execute(
+        "UPDATE post_labels SET model_version = 'intent-old' WHERE post_id IN "
+        "(SELECT post_id FROM post_labels ORDER BY post_id LIMIT 7)"
+    )
+    assert equilibrio.analyze(workspace).labelled == 7
+
+
+def test_content_mix_shares_add_up(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    workspace.analyze()
+    mix = workspace.content_mix()
+    assert isinstance(mix, dict)
+    assert sum(mix["counts"].values()) == mix["posts"] > 0
+    assert abs(sum(mix["shares"].values()) - 1) < 1e-3
+    weekly = workspace.content_mix("week")
+    assert isinstance(weekly, list) and sum(w["posts"] for w in weekly) == mix["posts"]
+
+
+def test_draft_checker_speaks_the_drafts_language() -> None:
+    spanish = equilibrio.check_draft("¡Compra ya! 30% de descuento y precio especial de $499. Cómpralo hoy")
+    assert spanish.lang == "es" and spanish.label == "promotion"
+    assert any("llamadas a comprar" in s for s in spanish.suggestions)
+    assert any("ganchos comerciales" in s for s in spanish.suggestions)
+    english = equilibrio.check_draft("We are proud to be named the #1 bank in the world. Open your account today")
+    assert english.lang == "en" and english.label == "promotion"
+    assert any(s.startswith("Self-praise") for s in english.suggestions)
+    assert any("No question or invitation to reply" in s for s in english.suggestions)
+    reply = equilibrio.check_draft("@ana Hola Ana, ¿nos compartes tu número de folio por DM para revisarlo?")
+    assert reply.label == "conversation" and reply.suggestions == ["Buen equilibrio: nada que corregir."]
+
+
+def test_draft_checker_weighs_the_weeks_mix(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    workspace.analyze()
+    check = equilibrio.check_draft("Shop now: 20% off everything", workspace, promotion_target=0.0)
+    assert check.promotion_share_this_week is not None
+    week = check.details["week"]
+    assert week["shares"]["promotion"] == check.promotion_share_this_week
+    expected = "above your 0% target" if check.promotion_share_this_week > 0 else "your target is at most 0%"
+    assert any(expected in s for s in check.suggestions)
+
+
+def test_cli_analyze_check_and_eval(tmp_path: Path, ibm_sample: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    assert run("ingest", ibm_sample, "--db", db).returncode == 0
+    done = run("analyze", "--db", db, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["labelled"] > 0 and result["content_mix"]["posts"] == result["brand_posts"]
+    again = json.loads(run("analyze", "--db", db, "--json").stdout)
+    assert again["labelled"] == 0
+    checked = run("check", "¡Participa y gana! Compra tu boleto con 20% de descuento en nuestra tienda", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["label"] == "promotion"
+    missing = run("analyze", "--db", tmp_path / "none.duckdb")
+    assert missing.returncode == 2 and "no store at" in missing.stderr
+    bad_mode = run("check", "hola", "--mode", "best")
+    assert bad_mode.returncode == 2 and "unknown --mode" in bad_mode.stderr
+
+
+def test_cli_eval_intent_json(tmp_path: Path, shared_data: Path) -> None:
+    done = run("eval", "intent", shared_data / "intent" / "dev_gold.jsonl", "--mode", "fast", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["macro_f1"]) == {"es", "en", "all"}
+    assert report["by_language"]["all"]["confusion"]["labels"] == ["promotion", "conversation", "value"]
+    human = run("eval", "intent", shared_data / "intent" / "dev_gold.jsonl", "--mode", "fast")
+    assert "not held-out" in human.stderr
