@@ -248,10 +248,19 @@ def demo(
         result = run_demo(out, progress=lambda done, total: progress.update(task, completed=done, total=total))
     if json_output:
         _emit_json(
-            {"html": str(result.html_path), "db": str(result.db_path), "ingests": [r.as_dict() for r in result.ingests]}
+            {
+                "html": str(result.html_path),
+                "db": str(result.db_path),
+                "ingests": [r.as_dict() for r in result.ingests],
+                "content_mix": result.content_mix,
+            }
         )
         return
     _print_results(result.ingests)
+    mix = result.content_mix
+    if mix["posts"]:
+        shares = ", ".join(f"{label} {share:.0%}" for label, share in mix["shares"].items())
+        console.print(f"Content mix of {mix['posts']:,} brand posts (intent model): {shares}")
     console.print(f"\nStore: {result.db_path}\nOpen the page: [bold green]{result.html_path}[/]")
 
 

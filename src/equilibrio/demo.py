@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from equilibrio.api import Workspace
 from equilibrio.report.overview import render_overview
@@ -23,6 +24,7 @@ class DemoResult:
     html_path: Path
     db_path: Path
     ingests: list[IngestResult]
+    content_mix: dict[str, Any]
 
 
 def sample_path(name: str) -> Path:
@@ -37,6 +39,9 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
         stale.unlink(missing_ok=True)  # the demo's own store: start clean every run
     with Workspace(Store(db_path)) as workspace:
         ingests = workspace.ingest(*(sample_path(name) for name in SAMPLE_FILES), progress=progress)
+        workspace.analyze()
+        mix = workspace.content_mix()
+        assert isinstance(mix, dict)
         html_path = render_overview(
             workspace.store,
             out_dir / "equilibrio-demo.html",
@@ -47,4 +52,4 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
             ),
             attribution=ATTRIBUTION,
         )
-    return DemoResult(html_path=html_path.resolve(), db_path=db_path.resolve(), ingests=ingests)
+    return DemoResult(html_path=html_path.resolve(), db_path=db_path.resolve(), ingests=ingests, content_mix=mix)
