@@ -38,7 +38,7 @@ class Store:
 
     >>> store = Store(None)
     >>> store.schema_version()
-    1
+    2
     """
 
     def __init__(self, path: str | Path | None = None, *, memory_limit: str | None = None) -> None:
