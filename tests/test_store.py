@@ -20,7 +20,7 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
         assert store.schema_version() == 2  # 1: canonical tables, 2: post_labels
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 1
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 2
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
