@@ -29,8 +29,9 @@ DESCRIPTIONS = {
 
 
 def _gold() -> tuple[list[str], list[str], list[str]]:
-    rows = [json.loads(line) for line in GOLD.open(encoding="utf-8")]
-    rows = [r for r in rows if r["label"] in LABELS]
+    from equilibrio.nlp.intent_eval import read_gold
+
+    rows = read_gold(GOLD)
     return [r["text"] for r in rows], [r["lang"] for r in rows], [r["label"] for r in rows]
 
 

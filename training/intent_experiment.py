@@ -9,7 +9,6 @@ pseudo-labels for the pool come from models trained on the training folds only.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -20,14 +19,28 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from equilibrio.nlp.features import accurate_features, fast_features
+from equilibrio.nlp.intent_eval import read_gold
 
 LABELS = ("promotion", "conversation", "value")
 GOLD = Path(__file__).parents[2] / "shared/data/intent/dev_gold.jsonl"
 
 
 def load_gold() -> list[dict[str, str]]:
-    rows = [json.loads(line) for line in GOLD.open(encoding="utf-8")]
-    return [r for r in rows if r["label"] in LABELS]
+    return read_gold(GOLD)
+
+
+def gold_matrices() -> tuple[
+    list[dict[str, str]], list[str], list[str], np.ndarray, np.ndarray, object, np.ndarray, list[str]
+]:
+    """Gold rows, texts, langs, labels, embeddings, both tiers' features and the CV strata."""
+    gold = load_gold()
+    texts = [r["text"] for r in gold]
+    langs = [r["lang"] for r in gold]
+    y = np.array([LABELS.index(r["label"]) for r in gold])
+    cache = load_cache()
+    emb = np.stack([cache[text_key(t)] for t in texts])
+    strata = [f"{r['lang']}-{r['label']}" for r in gold]
+    return gold, texts, langs, y, emb, fast_features(texts, langs), accurate_features(emb, texts, langs), strata
 
 
 def report(name: str, gold: list[dict[str, str]], proba: np.ndarray) -> None:
@@ -47,15 +60,7 @@ def main() -> None:
     parser.add_argument("--c-fast", type=float, default=10.0)
     parser.add_argument("--c-acc", type=float, default=3.0)
     args = parser.parse_args()
-    gold = load_gold()
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
-    y = np.array([LABELS.index(r["label"]) for r in gold])
-    cache = load_cache()
-    emb = np.stack([cache[text_key(t)] for t in texts])
-    fast_x = fast_features(texts, langs)
-    acc_x = accurate_features(emb, texts, langs)
-    strata = [f"{r['lang']}-{r['label']}" for r in gold]
+    gold, texts, _langs, y, _emb, fast_x, acc_x, strata = gold_matrices()
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(texts, strata))
     out: dict[str, np.ndarray] = {k: np.zeros((len(gold), 3)) for k in ("fast", "acc")}
     started = time.perf_counter()
@@ -78,14 +83,7 @@ if __name__ == "__main__":
 def errors() -> None:
     from sklearn.metrics import confusion_matrix
 
-    gold = load_gold()
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
-    y = np.array([LABELS.index(r["label"]) for r in gold])
-    cache = load_cache()
-    acc_x = accurate_features(np.stack([cache[text_key(t)] for t in texts]), texts, langs)
-    fast_x = fast_features(texts, langs)
-    strata = [f"{r['lang']}-{r['label']}" for r in gold]
+    gold, texts, langs, y, _emb, fast_x, acc_x, strata = gold_matrices()
     proba = np.zeros((len(gold), 3))
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, strata):
         for x, c in ((fast_x, 10), (acc_x, 3)):
@@ -115,20 +113,13 @@ def pool_with_embeddings(gold_texts: set[str]) -> tuple[list[str], list[str], np
 
 
 def self_training(threshold: float = 0.8, weight: float = 0.5, rounds: int = 1, per_class: int = 3000) -> None:
-    gold = load_gold()
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
-    y = np.array([LABELS.index(r["label"]) for r in gold])
-    cache = load_cache()
-    acc_x = accurate_features(np.stack([cache[text_key(t)] for t in texts]), texts, langs)
-    fast_x = fast_features(texts, langs)
+    gold, texts, _langs, y, _emb, fast_x, acc_x, strata = gold_matrices()
     pool_texts, pool_langs, pool_emb = pool_with_embeddings(set(texts))
     pool_fast = fast_features(pool_texts, pool_langs)
     pool_acc = accurate_features(pool_emb, pool_texts, pool_langs)
     print(f"pool {len(pool_texts)} posts", flush=True)
     import scipy.sparse as sp
 
-    strata = [f"{r['lang']}-{r['label']}" for r in gold]
     base = np.zeros((len(gold), 3))
     proba = np.zeros((len(gold), 3))
     fast_only = np.zeros((len(gold), 3))
@@ -209,17 +200,9 @@ def prototype_sims(emb: np.ndarray) -> np.ndarray:
 
 
 def variants() -> None:
-    gold = load_gold()
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
-    y = np.array([LABELS.index(r["label"]) for r in gold])
-    cache = load_cache()
-    emb = np.stack([cache[text_key(t)] for t in texts])
-    acc_x = accurate_features(emb, texts, langs)
+    gold, texts, _langs, y, emb, fast_x, acc_x, strata = gold_matrices()
     proto = prototype_sims(emb) * 5
     acc_p = np.hstack([acc_x, proto])
-    fast_x = fast_features(texts, langs)
-    strata = [f"{r['lang']}-{r['label']}" for r in gold]
     from sklearn.svm import SVC
 
     res = {k: np.zeros((len(gold), 3)) for k in ("fast_nw", "acc_nw", "acc_proto", "svc", "fast")}

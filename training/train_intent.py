@@ -30,7 +30,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from equilibrio.nlp.evaluation import scores_by_language
 from equilibrio.nlp.features import accurate_features, fast_features
-from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, softmax, training_text_key
+from equilibrio.nlp.intent_eval import read_gold
 
 sys.path.insert(0, str(Path(__file__).parent))
 from embed import embed_texts, load_cache
@@ -52,14 +53,9 @@ def _logits(model: LogisticRegression, x: object) -> np.ndarray:
     return np.asarray(model.decision_function(x), dtype=np.float64)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
-
-
 def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     def nll(t: float) -> float:
-        p = _softmax(logits / t)
+        p = softmax(logits / t)
         return float(-np.log(p[np.arange(len(y)), y] + 1e-12).mean())
 
     return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
@@ -77,8 +73,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     args = parser.parse_args()
 
-    rows = [json.loads(line) for line in args.gold.open(encoding="utf-8")]
-    gold = [r for r in rows if r["label"] in INTENT_LABELS]
+    gold = read_gold(args.gold)
     texts = [r["text"] for r in gold]
     langs = [r["lang"] for r in gold]
     y = np.array([INTENT_LABELS.index(r["label"]) for r in gold])
@@ -96,8 +91,8 @@ def main() -> None:
 
     fast_t = _temperature(fast_logits, y)
     embedded_t = _temperature(embedded_logits, y)
-    fast_p = _softmax(fast_logits / fast_t)
-    accurate_p = (fast_p + _softmax(embedded_logits / embedded_t)) / 2
+    fast_p = softmax(fast_logits / fast_t)
+    accurate_p = (fast_p + softmax(embedded_logits / embedded_t)) / 2
     accurate_f1 = _macro_f1(y, accurate_p)
     threshold, routed_share = 1.0, 1.0
     for candidate in np.arange(0.40, 1.001, 0.025):
@@ -138,7 +133,7 @@ def main() -> None:
             "recipe": f"fast: LR(C={FAST_C}) on hashed n-grams + cues; accurate: mean of fast and LR(C={ACCURATE_C}) "
             "on e5 embeddings + cues; temperatures and routing threshold from out-of-fold predictions",
             "cross_validated": {"folds": FOLDS, "seed": SEED, "macro_f1": summary, "routed_share": routed_share},
-            "training_text_sha1": sorted(hashlib.sha1(t.encode("utf-8")).hexdigest()[:12] for t in texts),
+            "training_text_sha1": sorted(training_text_key(t) for t in texts),
         },
     )
     model.save(args.out)

@@ -38,11 +38,12 @@ def _emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-def _progress() -> Progress:
+def _progress(counts_bytes: bool = True) -> Progress:
+    """A transient bar on stderr; ``counts_bytes=False`` counts items (posts) instead of bytes."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        DownloadColumn() if counts_bytes else MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=errors,
         transient=True,
@@ -286,16 +287,9 @@ def analyze(
         raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
     with (
         Workspace(Store(db)) as workspace,
-        Progress(
-            TextColumn("[bold]labelling posts"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-        ) as progress,
+        _progress(counts_bytes=False) as progress,
     ):
-        task = progress.add_task("posts", total=None)
+        task = progress.add_task("labelling posts", total=None)
         result = workspace.analyze(
             _mode(mode), progress=lambda done, total: progress.update(task, completed=done, total=total)
         )

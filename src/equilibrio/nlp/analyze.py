@@ -77,13 +77,14 @@ def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -
     texts = [str(r["text"] or "") for r in rows]
     langs = detect_languages(texts, [r["lang"] if isinstance(r["lang"], str) else None for r in rows])
     brand_rows = [i for i, r in enumerate(rows) if r["is_brand"] and r["kind"] != "repost" and texts[i].strip()]
-    proba, tiers = model.predict_proba([texts[i] for i in brand_rows], [langs[i] for i in brand_rows], mode)
+    brand_cues = [find_cues(texts[i]) for i in brand_rows]
+    proba, tiers = model.predict_proba([texts[i] for i in brand_rows], [langs[i] for i in brand_rows], mode, brand_cues)
     by_row = {row: k for k, row in enumerate(brand_rows)}
     now = datetime.now(UTC)
     columns: dict[str, list[object]] = {field.name: [] for field in LABEL_SCHEMA}
     for i, row in enumerate(rows):
         k = by_row.get(i)
-        cues = find_cues(texts[i]) if k is not None else []
+        cues = brand_cues[k] if k is not None else []
         attributes = attributes_from_cues(
             cues, _brand_terms(row["handle"] if isinstance(row["handle"], str) else None), texts[i]
         )

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from equilibrio.nlp.cues import CUES
+from equilibrio.nlp.cues import CUES, CueMatch, cue_counts, find_cues
 from equilibrio.nlp.text import normalize_for_model
 
 HASH_FEATURES = 2**18
@@ -59,11 +59,16 @@ STRUCTURE_NAMES = (
 DENSE_NAMES = tuple(f"cue:{cue.name}" for cue in CUES) + STRUCTURE_NAMES
 
 
-def dense_features(texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float32]:
-    """Cue counts (capped at 3) and structure, scaled to roughly [0, 1]."""
-    from equilibrio.nlp.cues import cue_counts
+def dense_features(
+    texts: Sequence[str], langs: Sequence[str], cues: Sequence[Sequence[CueMatch]] | None = None
+) -> npt.NDArray[np.float32]:
+    """Cue counts (capped at 3) and structure, scaled to roughly [0, 1].
 
-    counts = np.minimum(np.asarray(cue_counts(texts), dtype=np.float32).reshape(len(texts), len(CUES)), 3.0) / 3.0
+    ``cues`` are the texts' :func:`find_cues` matches when the caller already has them.
+    """
+    if cues is None:
+        cues = [find_cues(text) for text in texts]
+    counts = np.asarray(cue_counts(cues), dtype=np.float32).reshape(len(texts), len(CUES)) / 3.0
     structure = np.zeros((len(texts), len(STRUCTURE_NAMES)), dtype=np.float32)
     for row, (raw, lang) in enumerate(zip(texts, langs, strict=True)):
         text = normalize_for_model(raw)
@@ -88,14 +93,19 @@ def hashed_text(texts: Sequence[str]) -> sp.csr_matrix:
     return sp.hstack([_WORD_HASHER.transform(normalized), _CHAR_HASHER.transform(normalized)], format="csr")
 
 
-def fast_features(texts: Sequence[str], langs: Sequence[str], dense_weight: float = 1.0) -> sp.csr_matrix:
+def fast_features(
+    texts: Sequence[str], langs: Sequence[str], cues: Sequence[Sequence[CueMatch]] | None = None
+) -> sp.csr_matrix:
     """The fast tier's input: hashed n-grams beside the dense cue block."""
-    dense = sp.csr_matrix(dense_features(texts, langs) * dense_weight)
+    dense = sp.csr_matrix(dense_features(texts, langs, cues))
     return sp.hstack([hashed_text(texts), dense], format="csr")
 
 
 def accurate_features(
-    embeddings: npt.NDArray[np.float32], texts: Sequence[str], langs: Sequence[str]
+    embeddings: npt.NDArray[np.float32],
+    texts: Sequence[str],
+    langs: Sequence[str],
+    cues: Sequence[Sequence[CueMatch]] | None = None,
 ) -> npt.NDArray[np.float32]:
     """The accurate tier's input: e5 embeddings beside the dense cue block."""
-    return np.hstack([embeddings, dense_features(texts, langs)]).astype(np.float32)
+    return np.hstack([embeddings, dense_features(texts, langs, cues)]).astype(np.float32)

@@ -15,6 +15,7 @@ posts like the gold set. The weights live in ``equilibrio/models/`` and are writ
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -90,39 +91,56 @@ class IntentModel:
         (directory / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
     # -- probabilities ---------------------------------------------------------------------------
-    def fast_proba(self, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
+    def fast_proba(
+        self, texts: Sequence[str], langs: Sequence[str], cues: Sequence[Sequence[CueMatch]] | None = None
+    ) -> npt.NDArray[np.float64]:
         if not texts:
             return np.zeros((0, len(INTENT_LABELS)))
-        logits = fast_features(texts, langs) @ self.fast_coef.T + self.fast_intercept
-        return _softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
+        logits = fast_features(texts, langs, cues) @ self.fast_coef.T + self.fast_intercept
+        return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
 
     def accurate_proba(
-        self, texts: Sequence[str], langs: Sequence[str], fast: npt.NDArray[np.float64] | None = None
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        fast: npt.NDArray[np.float64] | None = None,
+        cues: Sequence[Sequence[CueMatch]] | None = None,
     ) -> npt.NDArray[np.float64]:
         from equilibrio.nlp.embeddings import embed
 
+        if cues is None:
+            cues = [find_cues(text) for text in texts]
         if fast is None:
-            fast = self.fast_proba(texts, langs)
-        features = accurate_features(embed(texts), texts, langs)
+            fast = self.fast_proba(texts, langs, cues)
+        features = accurate_features(embed(texts), texts, langs, cues)
         logits = features @ self.accurate_coef.T + self.accurate_intercept
-        embedded = _softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
+        embedded = softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
         return (fast + embedded) / 2
 
     def predict_proba(
-        self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed"
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        mode: Mode = "routed",
+        cues: Sequence[Sequence[CueMatch]] | None = None,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
-        """Probabilities (rows in :data:`INTENT_LABELS` order) and the tier that produced each row."""
+        """Probabilities (rows in :data:`INTENT_LABELS` order) and the tier that produced each row.
+
+        ``cues`` are the texts' :func:`find_cues` matches when the caller already has them.
+        """
         if mode not in MODES:
             raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
-        fast = self.fast_proba(texts, langs)
+        if cues is None:
+            cues = [find_cues(text) for text in texts]
+        fast = self.fast_proba(texts, langs, cues)
         tiers = np.full(len(texts), "fast", dtype="<U8")
         if mode == "fast" or not len(texts):
             return fast, tiers
         routed = np.arange(len(texts)) if mode == "accurate" else np.where(fast.max(1) < self.route_threshold)[0]
         if len(routed):
-            subset_texts = [texts[i] for i in routed]
-            subset_langs = [langs[i] for i in routed]
-            fast[routed] = self.accurate_proba(subset_texts, subset_langs, fast[routed])
+            fast[routed] = self.accurate_proba(
+                [texts[i] for i in routed], [langs[i] for i in routed], fast[routed], [cues[i] for i in routed]
+            )
             tiers[routed] = "accurate"
         return fast, tiers
 
@@ -133,21 +151,28 @@ class IntentModel:
         >>> model.classify(["@ana Hola Ana, escríbenos por DM y lo revisamos"], ["es"], mode="fast")[0].label
         'conversation'
         """
-        proba, tiers = self.predict_proba(texts, langs, mode)
+        cues = [find_cues(text) for text in texts]
+        proba, tiers = self.predict_proba(texts, langs, mode, cues)
         results = []
-        for text, row, tier in zip(texts, proba, tiers, strict=True):
+        for matches, row, tier in zip(cues, proba, tiers, strict=True):
             results.append(
                 IntentResult(
                     label=INTENT_LABELS[int(row.argmax())],
                     probabilities={label: round(float(p), 4) for label, p in zip(INTENT_LABELS, row, strict=True)},
                     tier=str(tier),
-                    cues=find_cues(text),
+                    cues=matches,
                 )
             )
         return results
 
 
-def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def training_text_key(text: str) -> str:
+    """Short hash of a training text; the model stores these so that evaluation can flag seen posts."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Row-wise softmax of logits (training and inference share it)."""
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     result: npt.NDArray[np.float64] = shifted / shifted.sum(axis=1, keepdims=True)
     return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import orjson
 
 from equilibrio.errors import InputError
 from equilibrio.nlp.evaluation import scores_by_language
-from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode, training_text_key
 
 REQUIRED_FIELDS = ("lang", "text", "label")
 SKIPPED_LABELS = ("exclude",)
@@ -59,7 +58,7 @@ def evaluate_intent_file(path: Path, mode: Mode = "routed", model: IntentModel |
     by_language = scores_by_language(truth, predicted, langs, INTENT_LABELS, proba)
     hashes = model.meta.get("training_text_sha1", [])
     trained = set(hashes) if isinstance(hashes, list) else set()
-    seen = sum(1 for t in texts if hashlib.sha1(t.encode("utf-8")).hexdigest()[:12] in trained)
+    seen = sum(1 for t in texts if training_text_key(t) in trained)
     return {
         "file": str(path),
         "model_version": model.version,

@@ -13,9 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from equilibrio.nlp.cues import CUES_BY_NAME
 from equilibrio.nlp.text import normalize_for_model
 
-_QUESTION_MARK = re.compile(r"¿|\?(?![\w=&%])")
+_QUESTION_MARK = CUES_BY_NAME["question"].pattern  # the same "?" rule as the intent cue: not inside a URL
 _OPENERS = re.compile(
     r"(?:^|[.!\n]\s*)(?:@user\s+)*(?:"
     r"qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|por qu[eé]|cu[aá]l(?:es)?|qui[eé]n(?:es)?|cu[aá]nt[oa]s?|"
