@@ -22,7 +22,17 @@ from equilibrio.store.migrations import CURRENT_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
-TABLES: Final = ("accounts", "posts", "conversions", "ingest_log", "ingest_rejects", "brands", "post_labels")
+TABLES: Final = (
+    "accounts",
+    "posts",
+    "conversions",
+    "ingest_log",
+    "ingest_rejects",
+    "brands",
+    "post_labels",
+    "threads",
+    "post_sentiment",
+)
 
 
 def normalise_handle(handle: str) -> str:
@@ -38,7 +48,7 @@ class Store:
 
     >>> store = Store(None)
     >>> store.schema_version()
-    2
+    3
     """
 
     def __init__(self, path: str | Path | None = None, *, memory_limit: str | None = None) -> None:

@@ -114,6 +114,30 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         );
         """,
     ),
+    (
+        3,
+        "conversations: rebuilt threads and audience sentiment",
+        """
+        CREATE TABLE threads (
+            post_id VARCHAR PRIMARY KEY,
+            parent_id VARCHAR,
+            conversation_id VARCHAR NOT NULL,
+            link VARCHAR NOT NULL,
+            depth INTEGER NOT NULL,
+            author_key VARCHAR NOT NULL,
+            addressee_key VARCHAR
+        );
+        CREATE TABLE post_sentiment (
+            post_id VARCHAR PRIMARY KEY,
+            model_version VARCHAR NOT NULL,
+            labelled_at TIMESTAMPTZ NOT NULL,
+            sentiment VARCHAR NOT NULL CHECK (sentiment IN ('negative', 'neutral', 'positive')),
+            p_negative DOUBLE NOT NULL,
+            p_neutral DOUBLE NOT NULL,
+            p_positive DOUBLE NOT NULL
+        );
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]
