@@ -1,0 +1,359 @@
+"""Conversation health: does the brand answer, how fast, and does it talk or only broadcast.
+
+Every figure is defined in ``docs/metrics.md``. The unit of response is the *audience turn*: the
+consecutive messages one person addresses to the brand in one conversation before a brand
+reply to that person (people often split one question across several posts). A turn is
+answered by the first brand message in the same conversation that replies to its author.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from equilibrio.errors import ConfigurationError
+from equilibrio.metrics.threads import build_threads
+from equilibrio.store.duck import Store
+
+DEFAULT_RESPONSE_WINDOW_HOURS: Final = 24.0
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours on weekdays (Monday to Friday) in one time zone; holidays are not known."""
+
+    opens: str = "09:00"
+    closes: str = "18:00"
+    timezone: str = "UTC"
+
+    def minutes(self) -> tuple[int, int]:
+        try:
+            opens = _clock_minutes(self.opens)
+            closes = _clock_minutes(self.closes)
+        except ValueError as exc:
+            raise ConfigurationError(f"business hours must look like 09:00-18:00: {exc}") from exc
+        if not 0 <= opens < closes <= 24 * 60:
+            raise ConfigurationError(f"business hours {self.opens}-{self.closes}: opening must come before closing")
+        return opens, closes
+
+    @classmethod
+    def parse(cls, span: str, timezone: str = "UTC") -> BusinessHours:
+        """``"09:00-18:00"`` -> BusinessHours("09:00", "18:00", timezone)."""
+        opens, separator, closes = span.partition("-")
+        if not separator:
+            raise ConfigurationError(f"business hours must look like 09:00-18:00, not {span!r}")
+        hours = cls(opens.strip(), closes.strip(), timezone)
+        hours.minutes()
+        return hours
+
+
+def _clock_minutes(clock: str) -> int:
+    hours, _, minutes = clock.partition(":")
+    value = int(hours) * 60 + int(minutes or 0)
+    if not 0 <= int(minutes or 0) < 60:
+        raise ValueError(f"{clock!r} is not a time of day")
+    return value
+
+
+# Audience messages addressed to the brand, and brand messages addressed to a person.
+_INBOUND_SQL = """
+CREATE OR REPLACE TEMP TABLE cv_brand AS
+SELECT DISTINCT t.author_key FROM threads t JOIN posts p USING (post_id) WHERE p.is_brand;
+
+CREATE OR REPLACE TEMP TABLE cv_in AS
+SELECT p.post_id, p.platform, p.created_at, p.time_precision = 'second' AS timed, p.text,
+       t.conversation_id, t.author_key, t.addressee_key, l.asks_question, l.question_evidence,
+       s.p_negative, a.followers
+FROM posts p JOIN threads t USING (post_id)
+LEFT JOIN post_labels l USING (post_id)
+LEFT JOIN post_sentiment s USING (post_id)
+LEFT JOIN accounts a ON a.account_id = p.account_id
+WHERE NOT p.is_brand AND p.kind <> 'repost'
+  AND (t.addressee_key IN (SELECT author_key FROM cv_brand)
+       OR p.kind IN ('comment', 'mention', 'dm')
+       OR p.post_id IN (SELECT r.parent_id FROM threads r JOIN posts b USING (post_id) WHERE b.is_brand));
+
+CREATE OR REPLACE TEMP TABLE cv_out AS
+SELECT p.post_id, p.created_at, p.time_precision = 'second' AS timed, t.conversation_id,
+       t.addressee_key, t.author_key AS responder_key
+FROM posts p JOIN threads t USING (post_id)
+WHERE p.is_brand AND t.addressee_key IS NOT NULL
+  AND t.addressee_key NOT IN (SELECT author_key FROM cv_brand);
+"""
+
+# Each inbound message meets the first brand reply to its author at or after it (ASOF join);
+# the messages that meet the same reply (or none yet) form one turn.
+_TURNS_SQL = """
+CREATE OR REPLACE TEMP TABLE cv_turn AS
+WITH met AS (
+    SELECT i.*, o.post_id AS response_id, o.created_at AS responded_at, o.timed AS response_timed,
+           o.responder_key
+    FROM cv_in i ASOF LEFT JOIN cv_out o
+      ON o.conversation_id = i.conversation_id AND o.addressee_key = i.author_key AND i.created_at <= o.created_at
+), turns AS (
+    SELECT conversation_id, author_key, response_id,
+           arg_min(post_id, created_at) AS first_post_id,
+           min(created_at) AS started_at,
+           count(*) AS messages,
+           arg_min(platform, created_at) AS platform,
+           arg_min(addressee_key, created_at) AS addressee_key,
+           coalesce(bool_or(asks_question), FALSE) AS asks_question,
+           bool_or(asks_question IS NOT NULL) AS question_known,
+           arg_max(question_evidence, asks_question::INTEGER) AS question_evidence,
+           max(p_negative) AS p_negative,
+           max(followers) AS followers,
+           arg_min(text, created_at) AS first_text,
+           min(responded_at) AS responded_at,
+           any_value(responder_key) AS responder_key,
+           bool_and(timed) AND coalesce(bool_and(response_timed), TRUE) AS timed
+    FROM met GROUP BY conversation_id, author_key, response_id
+)
+SELECT *,
+       row_number() OVER (PARTITION BY conversation_id, author_key ORDER BY started_at) = 1 AS first_turn,
+       coalesce(responder_key, CASE WHEN addressee_key IN (SELECT author_key FROM cv_brand) THEN addressee_key END)
+           AS brand_key,
+       CASE WHEN responded_at IS NOT NULL AND timed
+            THEN (epoch(responded_at) - epoch(started_at)) / 60.0 END AS response_minutes
+FROM turns
+"""
+
+# Business minutes between two instants = B(end) - B(start), where B(t) counts the opening minutes
+# from a Monday long ago up to t in local time: five open days per week plus today's part.
+_BUSINESS_MINUTES_SQL = """
+CREATE OR REPLACE MACRO cv_business_clock(ts, tz, opens, closes) AS (
+    WITH local AS (SELECT timezone(tz, ts) AS t)
+    SELECT (5 * (d // 7) + least(d % 7, 5)) * (closes - opens)
+           + CASE WHEN d % 7 < 5 THEN greatest(least(m - opens, closes - opens), 0) ELSE 0 END
+    FROM (SELECT date_diff('day', DATE '1970-01-05', CAST(t AS DATE)) AS d,
+                 hour(t) * 60 + minute(t) + second(t) / 60.0 AS m FROM local)
+);
+UPDATE cv_turn SET response_minutes =
+    cv_business_clock(responded_at, ?, ?, ?) - cv_business_clock(started_at, ?, ?, ?)
+WHERE response_minutes IS NOT NULL;
+"""
+
+_DIMENSIONS: Final = {
+    "overall": "'all'",
+    "platform": "platform",
+    "account": "coalesce(brand_key, 'unassigned')",
+    "week": "CAST(date_trunc('week', started_at) AS DATE)",
+}
+
+_RESPONSE_SQL = """
+WITH keyed AS (
+    SELECT {dimension} AS dimension, *,
+           responded_at IS NOT NULL
+               AND epoch(responded_at) - epoch(started_at) <= $window_seconds AS answered_in_window,
+           epoch(started_at) <= $eligible_before AS eligible
+    FROM cv_turn
+), first_times AS (
+    SELECT dimension, response_minutes,
+           quantile_cont(response_minutes, 0.9) OVER (PARTITION BY dimension) AS p90
+    FROM keyed WHERE first_turn AND response_minutes IS NOT NULL
+), fastest AS (
+    SELECT dimension, avg(response_minutes) FILTER (WHERE response_minutes <= p90) AS mean_fastest_90
+    FROM first_times GROUP BY dimension
+)
+SELECT k.dimension,
+       count(*) AS audience_turns,
+       count(*) FILTER (WHERE k.responded_at IS NOT NULL) AS turns_answered,
+       count(*) FILTER (WHERE k.eligible) AS turns_old_enough,
+       count(*) FILTER (WHERE k.eligible AND k.answered_in_window) AS answered_in_window,
+       count(*) FILTER (WHERE k.eligible AND k.asks_question) AS question_turns,
+       count(*) FILTER (WHERE k.eligible AND k.asks_question AND k.answered_in_window) AS questions_answered,
+       count(*) FILTER (WHERE k.question_known) AS turns_with_question_flag,
+       quantile_cont(k.response_minutes, 0.5) FILTER (WHERE k.first_turn) AS median_first_response_minutes,
+       quantile_cont(k.response_minutes, 0.9) FILTER (WHERE k.first_turn) AS p90_first_response_minutes,
+       any_value(f.mean_fastest_90) AS mean_fastest_90pct_first_response_minutes,
+       quantile_cont(k.response_minutes, 0.5) AS median_reply_minutes,
+       count(k.response_minutes) FILTER (WHERE k.first_turn) AS timed_first_responses
+FROM keyed k LEFT JOIN fastest f USING (dimension)
+GROUP BY k.dimension ORDER BY k.dimension
+"""
+
+_BIDIRECTIONALITY_SQL = """
+WITH brand_posts AS (
+    SELECT {dimension} AS dimension,
+           count(*) FILTER (WHERE p.kind IN ('reply', 'comment', 'dm') OR t.parent_id IS NOT NULL) AS replies,
+           count(*) FILTER (WHERE p.kind IN ('post', 'quote') AND t.parent_id IS NULL) AS broadcasts
+    FROM (SELECT *, created_at AS started_at FROM posts) p JOIN threads t USING (post_id)
+    WHERE p.is_brand AND p.kind <> 'repost'
+    GROUP BY ALL
+), conversations AS (
+    SELECT t.conversation_id,
+           arg_min(p.is_brand, p.created_at) AS brand_started,
+           arg_min(p.post_id, p.created_at) IN (SELECT post_id FROM cv_in) AS to_brand,
+           bool_or(p.is_brand) AS brand_joined,
+           count(*) AS messages,
+           max(t.depth) AS depth,
+           min(p.created_at) AS started_at,
+           arg_min(p.platform, p.created_at) AS platform,
+           arg_min(CASE WHEN p.is_brand THEN t.author_key END, p.created_at) AS brand_key
+    FROM posts p JOIN threads t USING (post_id)
+    WHERE p.kind <> 'repost'
+    GROUP BY t.conversation_id
+), threads_by AS (
+    SELECT {dimension} AS dimension,
+           count(*) FILTER (WHERE NOT brand_started AND coalesce(to_brand, FALSE)) AS audience_started,
+           count(*) FILTER (WHERE NOT brand_started AND coalesce(to_brand, FALSE) AND brand_joined)
+               AS audience_started_joined,
+           avg(depth) FILTER (WHERE messages > 1) AS mean_thread_depth,
+           avg(messages) FILTER (WHERE messages > 1) AS mean_thread_messages,
+           count(*) FILTER (WHERE messages > 1) AS threads_with_replies
+    FROM conversations GROUP BY ALL
+)
+SELECT coalesce(b.dimension, t.dimension) AS dimension, coalesce(b.replies, 0), coalesce(b.broadcasts, 0),
+       coalesce(t.audience_started, 0), coalesce(t.audience_started_joined, 0),
+       t.mean_thread_depth, t.mean_thread_messages, coalesce(t.threads_with_replies, 0)
+FROM brand_posts b FULL JOIN threads_by t USING (dimension)
+ORDER BY 1
+"""
+
+_BIDIRECTIONALITY_DIMENSIONS: Final = {
+    "overall": "'all'",
+    "week": "CAST(date_trunc('week', started_at) AS DATE)",
+}
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _minutes(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 1)
+
+
+def _response_row(row: tuple[Any, ...], window_hours: float) -> dict[str, Any]:
+    (
+        dimension,
+        turns,
+        answered,
+        old_enough,
+        in_window,
+        question_turns,
+        questions_answered,
+        with_flag,
+        median_first,
+        p90_first,
+        mean_fastest,
+        median_reply,
+        timed_first,
+    ) = row
+    window = f"{window_hours:g}h"
+    return {
+        "key": str(dimension),
+        "audience_turns": int(turns),
+        "turns_answered": int(answered),
+        "turns_old_enough": int(old_enough),
+        f"answered_within_{window}": int(in_window),
+        "response_rate": _ratio(int(in_window), int(old_enough)),
+        "question_turns": int(question_turns),
+        "question_response_rate": _ratio(int(questions_answered), int(question_turns)),
+        "turns_with_question_flag": int(with_flag),
+        "median_first_response_minutes": _minutes(median_first),
+        "p90_first_response_minutes": _minutes(p90_first),
+        "mean_fastest_90pct_first_response_minutes": _minutes(mean_fastest),
+        "median_reply_minutes": _minutes(median_reply),
+        "timed_first_responses": int(timed_first),
+    }
+
+
+def _bidirectionality_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    dimension, replies, broadcasts, started, joined, depth, messages, with_replies = row
+    return {
+        "key": str(dimension),
+        "brand_replies": int(replies),
+        "brand_broadcasts": int(broadcasts),
+        "replies_per_broadcast": _ratio(int(replies), int(broadcasts)),
+        "audience_started_threads": int(started),
+        "audience_started_threads_joined": int(joined),
+        "joined_share": _ratio(int(joined), int(started)),
+        "mean_thread_depth": None if depth is None else round(float(depth), 2),
+        "mean_thread_messages": None if messages is None else round(float(messages), 2),
+        "threads_with_replies": int(with_replies),
+    }
+
+
+def _as_of(store: Store, as_of: datetime | None) -> datetime | None:
+    if as_of is not None:
+        return as_of
+    latest = store.fetchone("SELECT max(created_at) FROM posts")[0]
+    return latest if isinstance(latest, datetime) else None
+
+
+def ensure_threads(store: Store) -> None:
+    """Rebuild threads when posts were added or changed since they were last built."""
+    stale = store.fetchone(
+        "SELECT (SELECT count(*) FROM posts) <> (SELECT count(*) FROM threads) "
+        "OR EXISTS (SELECT 1 FROM posts p LEFT JOIN threads t USING (post_id) WHERE t.post_id IS NULL)"
+    )[0]
+    if stale:
+        build_threads(store)
+
+
+def prepare_turns(
+    store: Store, business_hours: BusinessHours | None = None, *, rebuild_threads: bool = False
+) -> None:
+    """Fill the temporary ``cv_turn`` table the response figures and the inbox read."""
+    if rebuild_threads:
+        build_threads(store)
+    else:
+        ensure_threads(store)
+    for statement in _INBOUND_SQL.split(";"):
+        if statement.strip():
+            store.execute(statement)
+    store.execute(_TURNS_SQL)
+    if business_hours is not None:
+        opens, closes = business_hours.minutes()
+        clock = [business_hours.timezone, opens, closes]
+        macro, update = (s for s in _BUSINESS_MINUTES_SQL.split(";") if s.strip())
+        store.execute(macro)
+        try:
+            store.execute(update, clock + clock)
+        except Exception as exc:  # DuckDB names the bad zone; keep its words
+            raise ConfigurationError(f"business hours time zone {business_hours.timezone!r}: {exc}") from exc
+
+
+def conversation_health(
+    store: Store,
+    response_window_hours: float = DEFAULT_RESPONSE_WINDOW_HOURS,
+    business_hours: BusinessHours | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """Response metrics and bidirectionality, overall and per platform, account and week.
+
+    >>> from equilibrio.store.duck import Store
+    >>> conversation_health(Store(None))["response"]["audience_turns"]
+    0
+    """
+    if not response_window_hours > 0:
+        raise ConfigurationError(f"response window must be a positive number of hours, not {response_window_hours}")
+    prepare_turns(store, business_hours)
+    moment = _as_of(store, as_of)
+    eligible_before = (moment.timestamp() if moment else 0.0) - response_window_hours * 3600
+    params = {"window_seconds": response_window_hours * 3600, "eligible_before": eligible_before}
+    response: dict[str, list[dict[str, Any]]] = {}
+    for name, expression in _DIMENSIONS.items():
+        sql = _RESPONSE_SQL.format(dimension=expression)  # expression: a fixed string from _DIMENSIONS
+        response[name] = [_response_row(row, response_window_hours) for row in store.fetchall(sql, params)]
+    bidirectional: dict[str, list[dict[str, Any]]] = {}
+    for name, expression in _BIDIRECTIONALITY_DIMENSIONS.items():
+        sql = _BIDIRECTIONALITY_SQL.format(dimension=expression)  # fixed string, as above
+        bidirectional[name] = [_bidirectionality_row(row) for row in store.fetchall(sql)]
+    empty_response = _response_row(("all", 0, 0, 0, 0, 0, 0, 0, None, None, None, None, 0), response_window_hours)
+    empty_bidirectional = _bidirectionality_row(("all", 0, 0, 0, 0, None, None, 0))
+    return {
+        "as_of": moment.isoformat() if moment else None,
+        "response_window_hours": response_window_hours,
+        "business_hours": None
+        if business_hours is None
+        else {"opens": business_hours.opens, "closes": business_hours.closes, "timezone": business_hours.timezone},
+        "response": (response["overall"] or [empty_response])[0],
+        "response_by_platform": response["platform"],
+        "response_by_account": response["account"],
+        "response_by_week": response["week"],
+        "bidirectionality": (bidirectional["overall"] or [empty_bidirectional])[0],
+        "bidirectionality_by_week": bidirectional["week"],
+    }
