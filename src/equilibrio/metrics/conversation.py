@@ -357,3 +357,90 @@ def conversation_health(
         "bidirectionality": (bidirectional["overall"] or [empty_bidirectional])[0],
         "bidirectionality_by_week": bidirectional["week"],
     }
+
+
+# Priority points (documented in docs/metrics.md): age up to 40, a question 25, negative
+# sentiment up to 20, the author's reach up to 15.
+_QUEUE_SQL = """
+WITH waiting AS (
+    SELECT *, (epoch($as_of) - epoch(started_at)) / 3600.0 AS waiting_hours FROM cv_turn
+    WHERE responded_at IS NULL AND started_at <= $as_of
+), scored AS (
+    SELECT *,
+           40 * least(waiting_hours / $full_age_hours, 1.0) AS age_points,
+           CASE WHEN asks_question THEN 25 ELSE 0 END AS question_points,
+           20 * coalesce(p_negative, 0) AS negative_points,
+           15 * least(log10(1 + coalesce(followers, 0)) / 6, 1.0) AS reach_points
+    FROM waiting
+)
+SELECT first_post_id, platform, conversation_id, author_key, brand_key, started_at, messages, waiting_hours,
+       asks_question, question_evidence, p_negative, followers, first_text,
+       age_points + question_points + negative_points + reach_points AS priority,
+       age_points, question_points, negative_points, reach_points
+FROM scored
+ORDER BY priority DESC, started_at
+LIMIT $limit
+"""
+
+FULL_AGE_HOURS: Final = 48.0
+
+
+def _reasons(row: dict[str, Any]) -> list[str]:
+    hours = float(row["waiting_hours"])
+    reasons = [f"waiting {hours / 24:.1f} days" if hours >= 48 else f"waiting {hours:.1f} h"]
+    if row["asks_question"]:
+        evidence = row["question_evidence"]
+        reasons.append(f"asks a question ({evidence})" if evidence else "asks a question")
+    if row["p_negative"] is not None and row["p_negative"] >= 0.5:
+        reasons.append(f"negative sentiment (p={row['p_negative']:.2f})")
+    if row["followers"]:
+        reasons.append(f"{int(row['followers']):,} followers")
+    if row["messages"] > 1:
+        reasons.append(f"{row['messages']} messages in a row")
+    return reasons
+
+
+def unanswered_queue(
+    store: Store, limit: int = 50, as_of: datetime | None = None, business_hours: BusinessHours | None = None
+) -> list[dict[str, Any]]:
+    """Audience turns still waiting for a brand reply, most urgent first, each with its reasons.
+
+    Waiting time is counted up to ``as_of`` (default: the newest message in the store, so an
+    old export is judged as of its own end, not as of today).
+
+    >>> from equilibrio.store.duck import Store
+    >>> unanswered_queue(Store(None))
+    []
+    """
+    if limit < 1:
+        raise ConfigurationError(f"limit must be at least 1, not {limit}")
+    prepare_turns(store, business_hours)
+    moment = _as_of(store, as_of)
+    if moment is None:
+        return []
+    rows = store.arrow(_QUEUE_SQL, {"as_of": moment, "full_age_hours": FULL_AGE_HOURS, "limit": limit}).to_pylist()
+    queue = []
+    for rank, row in enumerate(rows, start=1):
+        queue.append(
+            {
+                "rank": rank,
+                "post_id": row["first_post_id"],
+                "platform": row["platform"],
+                "conversation_id": row["conversation_id"],
+                "author": row["author_key"],
+                "brand_account": row["brand_key"],
+                "started_at": row["started_at"].isoformat(),
+                "waiting_hours": round(float(row["waiting_hours"]), 1),
+                "messages": int(row["messages"]),
+                "text": row["first_text"],
+                "priority": round(float(row["priority"]), 1),
+                "points": {
+                    "age": round(float(row["age_points"]), 1),
+                    "question": float(row["question_points"]),
+                    "negative": round(float(row["negative_points"]), 1),
+                    "reach": round(float(row["reach_points"]), 1),
+                },
+                "reasons": _reasons(row),
+            }
+        )
+    return queue

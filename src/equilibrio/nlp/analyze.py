@@ -1,5 +1,5 @@
-"""Label the store: language on every post, intent and attributes on brand posts, questions on
-audience messages. Incremental: only posts without a label from the current model are read.
+"""Label the store: language on every post, intent and attributes on brand posts, questions and
+sentiment on audience messages. Incremental: only posts without a label from the current model are read.
 
 Each batch is written in its own transaction, so an interrupted run keeps what it finished and
 the next run resumes where it stopped.
@@ -18,6 +18,7 @@ from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues
 from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
 from equilibrio.nlp.questions import detect_question
+from equilibrio.nlp.sentiment import SENTIMENT_LABELS, SentimentModel
 from equilibrio.store.duck import Store
 
 DEFAULT_BATCH = 5_000
@@ -30,6 +31,28 @@ LEFT JOIN accounts a ON a.account_id = p.account_id
 WHERE l.post_id IS NULL OR l.model_version <> ?
 ORDER BY p.post_id
 """
+
+_PENDING_SENTIMENT_SQL = """
+SELECT p.post_id, p.text, l.lang
+FROM posts p
+JOIN post_labels l ON l.post_id = p.post_id
+LEFT JOIN post_sentiment s ON s.post_id = p.post_id
+WHERE NOT p.is_brand AND p.kind <> 'repost' AND l.lang IN ('es', 'en') AND coalesce(p.text, '') <> ''
+  AND (s.post_id IS NULL OR s.model_version <> ?)
+ORDER BY p.post_id
+"""
+
+SENTIMENT_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("model_version", pa.string()),
+        ("labelled_at", pa.timestamp("us", tz="UTC")),
+        ("sentiment", pa.string()),
+        ("p_negative", pa.float64()),
+        ("p_neutral", pa.float64()),
+        ("p_positive", pa.float64()),
+    ]
+)
 
 LABEL_SCHEMA = pa.schema(
     [
@@ -61,6 +84,8 @@ class AnalyzeResult:
     routed_to_accurate: int
     already_current: int
     seconds: float
+    sentiment_model_version: str = ""
+    sentiment_labelled: int = 0
 
 
 def _brand_terms(handle: str | None) -> tuple[str, ...]:
@@ -105,17 +130,47 @@ def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -
     return pa.table(columns, schema=LABEL_SCHEMA)
 
 
+def _replace_rows(store: Store, table: str, schema: pa.Schema, rows: pa.Table) -> None:
+    with store.transaction():
+        store.create_temp_table("_new_rows", schema)
+        store.append_arrow("_new_rows", rows)
+        # table: post_labels or post_sentiment, fixed by the callers below
+        store.execute(f"DELETE FROM {table} WHERE post_id IN (SELECT post_id FROM _new_rows)")
+        store.execute(f"INSERT INTO {table} SELECT * FROM _new_rows")
+        store.execute("DROP TABLE _new_rows")
+
+
+def sentiment_batch(rows: list[dict[str, object]], model: SentimentModel, mode: Mode) -> pa.Table:
+    """Sentiment rows for a batch of audience messages (dicts with post_id, text, lang)."""
+    texts = [str(r["text"]) for r in rows]
+    proba, _ = model.predict_proba(texts, [str(r["lang"]) for r in rows], mode)
+    now = datetime.now(UTC)
+    return pa.table(
+        {
+            "post_id": [r["post_id"] for r in rows],
+            "model_version": [model.version] * len(rows),
+            "labelled_at": [now] * len(rows),
+            "sentiment": [SENTIMENT_LABELS[int(i)] for i in proba.argmax(axis=1)],
+            "p_negative": proba[:, 0].tolist(),
+            "p_neutral": proba[:, 1].tolist(),
+            "p_positive": proba[:, 2].tolist(),
+        },
+        schema=SENTIMENT_SCHEMA,
+    )
+
+
 def analyze_store(
     store: Store,
     *,
     mode: Mode = "routed",
     batch_size: int = DEFAULT_BATCH,
     model: IntentModel | None = None,
+    sentiment_model: SentimentModel | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AnalyzeResult:
-    """Label every post not yet labelled by the current model; returns counts.
+    """Label every post not yet labelled by the current models; returns counts.
 
-    ``progress(done, total)`` is called after each batch.
+    ``progress(done, total)`` is called after each batch (intent pass, then sentiment pass).
     """
     started = time.perf_counter()
     model = model or IntentModel.load()
@@ -128,14 +183,18 @@ def analyze_store(
         brand += sum(1 for r in batch if r["is_brand"])
         audience += sum(1 for r in batch if not r["is_brand"])
         routed += sum(1 for t in labels.column("tier").to_pylist() if t == "accurate")
-        with store.transaction():
-            store.create_temp_table("_new_labels", LABEL_SCHEMA)
-            store.append_arrow("_new_labels", labels)
-            store.execute("DELETE FROM post_labels WHERE post_id IN (SELECT post_id FROM _new_labels)")
-            store.execute("INSERT INTO post_labels SELECT * FROM _new_labels")
-            store.execute("DROP TABLE _new_labels")
+        _replace_rows(store, "post_labels", LABEL_SCHEMA, labels)
         if progress:
             progress(min(start + batch_size, len(pending)), len(pending))
+    sentiment_model = sentiment_model or SentimentModel.load()
+    audience_pending = store.arrow(_PENDING_SENTIMENT_SQL, [sentiment_model.version]).to_pylist()
+    # The e5 tier is ~100x slower than the fast one, so sentiment batches are smaller.
+    sentiment_batch_size = max(1, batch_size // 10) if mode != "fast" else batch_size
+    for start in range(0, len(audience_pending), sentiment_batch_size):
+        chunk = audience_pending[start : start + sentiment_batch_size]
+        _replace_rows(store, "post_sentiment", SENTIMENT_SCHEMA, sentiment_batch(chunk, sentiment_model, mode))
+        if progress:
+            progress(min(start + sentiment_batch_size, len(audience_pending)), len(audience_pending))
     return AnalyzeResult(
         model_version=model.version,
         labelled=len(pending),
@@ -144,4 +203,6 @@ def analyze_store(
         routed_to_accurate=routed,
         already_current=total_posts - len(pending),
         seconds=round(time.perf_counter() - started, 3),
+        sentiment_model_version=sentiment_model.version,
+        sentiment_labelled=len(audience_pending),
     )

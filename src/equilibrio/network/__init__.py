@@ -1,0 +1,1 @@
+"""The audience interaction network: communities, roles and shape."""

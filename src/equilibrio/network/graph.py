@@ -1,0 +1,264 @@
+"""The audience interaction network: who replies to or mentions whom, its communities, its
+advocates, detractors and bridges, and its shape in the Pew Research Center's 2014 typology
+(Smith, Rainie, Shneiderman & Himelboim, "Mapping Twitter Topic Networks").
+
+Edges are directed and weighted: ``a -> b`` counts the messages in which ``a`` replied to ``b``
+(from the rebuilt threads) or mentioned ``b``. Communities come from the Leiden algorithm
+(leidenalg, modularity, fixed seed) on the undirected, weight-summed graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import igraph as ig
+import leidenalg
+import numpy as np
+
+from equilibrio.errors import ConfigurationError
+from equilibrio.metrics.conversation import ensure_threads
+from equilibrio.store.duck import Store
+
+SEED: Final = 0
+MIN_ACTIVE_DAYS: Final = 2
+
+_EDGES_SQL = r"""
+WITH window_posts AS (
+    SELECT p.post_id, p.created_at, t.author_key, t.addressee_key, t.parent_id, p.text, p.kind
+    FROM posts p JOIN threads t USING (post_id)
+    WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
+), replies AS (
+    SELECT author_key AS source, addressee_key AS target, 'reply' AS how
+    FROM window_posts WHERE addressee_key IS NOT NULL AND parent_id IS NOT NULL
+), mentions AS (
+    SELECT author_key AS source,
+           split_part(author_key, ':', 1) || ':' || lower(unnest(regexp_extract_all(text, '@(\w+)', 1))) AS target,
+           'mention' AS how
+    FROM window_posts WHERE contains(text, '@')
+)
+SELECT source, target, count(*) AS weight,
+       count(*) FILTER (WHERE how = 'reply') AS replies,
+       count(*) FILTER (WHERE how = 'mention') AS mentions
+FROM (SELECT * FROM replies UNION ALL SELECT * FROM mentions)
+WHERE source <> target
+GROUP BY source, target
+"""
+
+_NODES_SQL = """
+SELECT t.author_key AS node,
+       bool_or(p.is_brand) AS is_brand,
+       count(*) AS messages,
+       count(DISTINCT CAST(p.created_at AS DATE)) AS active_days,
+       count(*) FILTER (WHERE s.sentiment = 'positive') AS positive,
+       count(*) FILTER (WHERE s.sentiment = 'negative') AS negative,
+       max(a.followers) AS followers
+FROM posts p JOIN threads t USING (post_id)
+LEFT JOIN post_sentiment s USING (post_id)
+LEFT JOIN accounts a ON a.account_id = p.account_id
+WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
+GROUP BY t.author_key
+"""
+
+
+@dataclass
+class AudienceNetwork:
+    """The graph with node attributes, plus the summary :func:`describe` makes of it."""
+
+    graph: ig.Graph
+    summary: dict[str, Any]
+
+    def export(self, path: Path) -> Path:
+        """Write GraphML (``.graphml``) or GEXF (``.gexf``) for Gephi, by the file's suffix."""
+        suffix = path.suffix.lower()
+        if suffix == ".graphml":
+            self.graph.write_graphml(str(path))
+        elif suffix == ".gexf":
+            import networkx as nx
+
+            nx.write_gexf(self.graph.to_networkx(), path)
+        else:
+            raise ConfigurationError(f"export {path}: use a .gexf or .graphml file name")
+        return path
+
+
+def _window(start: datetime | None, end: datetime | None) -> dict[str, datetime]:
+    return {"start": start or datetime(1970, 1, 1), "end": end or datetime(9999, 1, 1)}
+
+
+def build_network(store: Store, start: datetime | None = None, end: datetime | None = None) -> AudienceNetwork:
+    """The interaction graph of messages created in [start, end), with communities and roles.
+
+    >>> from equilibrio.store.duck import Store
+    >>> build_network(Store(None)).summary["nodes"]
+    0
+    """
+    ensure_threads(store)
+    window = _window(start, end)
+    edges = store.arrow(_EDGES_SQL, window)
+    nodes = store.arrow(_NODES_SQL, window)
+    info = {row["node"]: row for row in nodes.to_pylist()}
+    names = sorted(set(edges.column("source").to_pylist()) | set(edges.column("target").to_pylist()))
+    index = {name: i for i, name in enumerate(names)}
+    graph = ig.Graph(directed=True)
+    graph.add_vertices(len(names))
+    graph.add_edges(
+        [
+            (index[s], index[t])
+            for s, t in zip(edges.column("source").to_pylist(), edges.column("target").to_pylist(), strict=True)
+        ]
+    )
+    graph.vs["name"] = names
+    graph.vs["label"] = [name.split(":", 1)[-1] for name in names]
+    graph.es["weight"] = edges.column("weight").to_pylist()
+    graph.es["replies"] = edges.column("replies").to_pylist()
+    graph.es["mentions"] = edges.column("mentions").to_pylist()
+    for attribute, default in (
+        ("is_brand", False),
+        ("messages", 0),
+        ("active_days", 0),
+        ("positive", 0),
+        ("negative", 0),
+        ("followers", -1),
+    ):
+        values = [info.get(name, {}).get(attribute) for name in names]
+        graph.vs[attribute] = [default if v is None else v for v in values]
+    membership: list[int] = []
+    modularity = 0.0
+    if graph.vcount():
+        undirected = graph.as_undirected(mode="collapse", combine_edges={"weight": "sum"})
+        partition = leidenalg.find_partition(
+            undirected, leidenalg.ModularityVertexPartition, weights="weight", seed=SEED
+        )
+        membership = list(partition.membership)
+        modularity = float(partition.modularity)
+    graph.vs["community"] = membership
+    return AudienceNetwork(graph=graph, summary=describe(graph, modularity))
+
+
+def _person(graph: ig.Graph, vertex: int, **extra: Any) -> dict[str, Any]:
+    v = graph.vs[vertex]
+    return {
+        "account": v["name"],
+        "community": v["community"],
+        "messages": v["messages"],
+        "active_days": v["active_days"],
+        "positive": v["positive"],
+        "negative": v["negative"],
+        **extra,
+    }
+
+
+def _typology(graph: ig.Graph, modularity: float, communities: list[int]) -> dict[str, Any]:
+    """Pew's six shapes, decided by the documented thresholds in docs/metrics.md."""
+    total_weight = float(sum(graph.es["weight"])) or 1.0
+    strength_in = np.asarray(graph.strength(mode="in", weights="weight"), dtype=float)
+    strength_out = np.asarray(graph.strength(mode="out", weights="weight"), dtype=float)
+    hub = int(np.argmax(strength_in + strength_out))
+    hub_in = strength_in[hub] / total_weight
+    hub_out = strength_out[hub] / total_weight
+    largest_component = max(graph.connected_components(mode="weak").sizes()) / graph.vcount()
+    sizes = sorted(communities, reverse=True)
+    n = graph.vcount()
+    top_two = sum(sizes[:2]) / n
+    sizable = sum(1 for size in sizes if size >= 0.05 * n)
+    figures = {
+        "hub": graph.vs[hub]["name"],
+        "hub_in_share": round(hub_in, 3),
+        "hub_out_share": round(hub_out, 3),
+        "largest_component_share": round(largest_component, 3),
+        "modularity": round(modularity, 3),
+        "two_largest_communities_share": round(top_two, 3),
+        "communities_over_5pct": sizable,
+    }
+    hub_name = graph.vs[hub]["label"]
+    if hub_out >= 0.3 and hub_out > hub_in:
+        shape = "support network"
+        why = (
+            f"@{hub_name} sends {hub_out:.0%} of all interactions, answering many people who rarely talk to "
+            "each other: an outward hub-and-spoke, the shape of customer service."
+        )
+    elif hub_in >= 0.3:
+        shape = "broadcast network"
+        why = (
+            f"{hub_in:.0%} of all interactions point at @{hub_name}, and the audience rarely talks among "
+            "itself: an inward hub-and-spoke, people repeating or addressing one voice."
+        )
+    elif largest_component < 0.3:
+        shape = "brand clusters"
+        why = (
+            f"the largest connected group holds only {largest_component:.0%} of the accounts: many small, "
+            "disconnected groups and isolated people talk about the brand without talking to each other."
+        )
+    elif modularity >= 0.4 and top_two >= 0.6 and sizable == 2:
+        shape = "polarized crowds"
+        why = (
+            f"two large groups hold {top_two:.0%} of the accounts and few interactions cross between them "
+            f"(modularity {modularity:.2f})."
+        )
+    elif modularity >= 0.4 and sizable >= 3:
+        shape = "community clusters"
+        why = (
+            f"{sizable} sizeable communities, each with its own hubs, talk mostly within themselves "
+            f"(modularity {modularity:.2f})."
+        )
+    else:
+        shape = "tight crowd"
+        why = f"one densely connected crowd with little separation into groups (modularity {modularity:.2f})."
+    return {"shape": shape, "explanation": why, "figures": figures}
+
+
+def describe(graph: ig.Graph, modularity: float, top: int = 10) -> dict[str, Any]:
+    """Counts, communities, advocates, detractors, bridges and the network's shape."""
+    n = graph.vcount()
+    summary: dict[str, Any] = {"nodes": n, "edges": graph.ecount(), "interactions": int(sum(graph.es["weight"] or [0]))}
+    if n == 0:
+        return {**summary, "communities": [], "advocates": [], "detractors": [], "bridges": [], "shape": None}
+    membership = np.asarray(graph.vs["community"])
+    messages = np.asarray(graph.vs["messages"])
+    is_brand = np.asarray(graph.vs["is_brand"], dtype=bool)
+    positive = np.asarray(graph.vs["positive"])
+    negative = np.asarray(graph.vs["negative"])
+    active_days = np.asarray(graph.vs["active_days"])
+    strength = np.asarray(graph.strength(mode="all", weights="weight"), dtype=float)
+    counts = np.bincount(membership)
+    community_list = []
+    for community in np.argsort(-counts, kind="stable")[:top]:
+        members = np.flatnonzero(membership == community)
+        leaders = members[np.argsort(-messages[members], kind="stable")[:3]]
+        community_list.append(
+            {
+                "community": int(community),
+                "accounts": int(counts[community]),
+                "brand_accounts": int(is_brand[members].sum()),
+                "most_active": [graph.vs[int(i)]["name"] for i in leaders],
+            }
+        )
+    balance = positive - negative
+
+    def ranked(mask: np.ndarray, key: np.ndarray) -> list[int]:
+        candidates = np.flatnonzero(mask)
+        order = np.lexsort((-messages[candidates], -key[candidates]))
+        return [int(i) for i in candidates[order][:top]]
+
+    advocates = ranked(~is_brand & (active_days >= MIN_ACTIVE_DAYS) & (balance > 0), balance)
+    detractors = ranked(~is_brand & (negative >= 2) & (balance < 0), -balance)
+    adjacency = graph.get_adjlist(mode="all")
+    neighbour_communities = np.array(
+        [len({int(membership[j]) for j in adjacency[i]} - {int(membership[i])}) for i in range(n)]
+    )
+    candidates = np.flatnonzero(neighbour_communities >= 1)
+    bridges = [int(i) for i in candidates[np.lexsort((-strength[candidates], -neighbour_communities[candidates]))][:top]]
+    return {
+        **summary,
+        "brand_accounts": sum(1 for v in graph.vs if v["is_brand"]),
+        "community_count": int(len(counts)),
+        "modularity": round(modularity, 4),
+        "communities": community_list,
+        "advocates": [_person(graph, i) for i in advocates],
+        "detractors": [_person(graph, i) for i in detractors],
+        "bridges": [_person(graph, i, other_communities=int(neighbour_communities[i])) for i in bridges],
+        "shape": _typology(graph, modularity, counts.tolist()),
+    }
