@@ -11,6 +11,13 @@ import pyarrow as pa
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, DraftCheck, check_draft_text
 from equilibrio.io import ImportOptions
 from equilibrio.metrics.content_mix import Period, content_mix, content_mix_by_period
+from equilibrio.metrics.conversation import (
+    DEFAULT_RESPONSE_WINDOW_HOURS,
+    BusinessHours,
+    conversation_health,
+    net_sentiment_by_period,
+    unanswered_queue,
+)
 from equilibrio.nlp.analyze import AnalyzeResult, analyze_store
 from equilibrio.nlp.intent import Mode
 from equilibrio.store.duck import Store, normalise_handle
@@ -18,7 +25,11 @@ from equilibrio.store.ingest import IngestResult, ProgressCallback, ingest_file
 from equilibrio.store.summary import summarize
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import polars
+
+    from equilibrio.network.graph import AudienceNetwork
 
 
 class Workspace:
@@ -91,6 +102,37 @@ class Workspace:
     def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Shares of promotion / conversation / value among labelled brand posts, overall or per period."""
         return content_mix(self.store) if period is None else content_mix_by_period(self.store, period)
+
+    def conversation(
+        self,
+        response_window_hours: float = DEFAULT_RESPONSE_WINDOW_HOURS,
+        business_hours: BusinessHours | None = None,
+    ) -> dict[str, Any]:
+        """Response metrics (under ``response``), bidirectionality and net sentiment per week.
+
+        Threads are rebuilt first when posts changed. Question and sentiment figures use the
+        labels written by :meth:`analyze`.
+
+        >>> import equilibrio
+        >>> from equilibrio.demo import sample_path
+        >>> ws = equilibrio.load(sample_path("ibm_customer_care_sample.json"))
+        >>> health = ws.conversation()
+        >>> health["response"]["audience_turns"] > 0
+        True
+        """
+        health = conversation_health(self.store, response_window_hours, business_hours)
+        health["sentiment_by_week"] = net_sentiment_by_period(self.store, "week")
+        return health
+
+    def inbox(self, limit: int = 50, business_hours: BusinessHours | None = None) -> list[dict[str, Any]]:
+        """Audience messages still waiting for a brand reply, most urgent first, with reasons."""
+        return unanswered_queue(self.store, limit, business_hours=business_hours)
+
+    def network(self, start: datetime | None = None, end: datetime | None = None) -> AudienceNetwork:
+        """The audience interaction graph of [start, end); ``.summary`` and ``.export(path)``."""
+        from equilibrio.network.graph import build_network
+
+        return build_network(self.store, start, end)
 
     def close(self) -> None:
         self.store.close()

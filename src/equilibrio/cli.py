@@ -300,7 +300,8 @@ def analyze(
     console.print(
         f"Labelled {result.labelled:,} posts ({result.brand_posts:,} brand, {result.audience_posts:,} audience; "
         f"{result.routed_to_accurate:,} sent to the accurate tier) with {result.model_version} "
-        f"in {result.seconds:.1f} s; {result.already_current:,} were already labelled."
+        f"in {result.seconds:.1f} s; {result.already_current:,} were already labelled. Sentiment of "
+        f"{result.sentiment_labelled:,} audience messages with {result.sentiment_model_version}."
     )
     assert isinstance(mix, dict)
     if mix["posts"]:
@@ -387,6 +388,206 @@ def check(
         console.print("cues: " + "; ".join(f"{c['label']} «{c['evidence']}»" for c in result.cues), markup=False)
     for suggestion in result.suggestions:
         console.print(f"• {suggestion}", markup=False)
+
+
+WindowOption = Annotated[
+    float, typer.Option("--window-hours", help="A turn counts as answered when the brand replied within this time.")
+]
+BusinessOption = Annotated[
+    str | None, typer.Option("--business-hours", help="Count response time in opening hours only, e.g. 09:00-18:00.")
+]
+TimezoneOption = Annotated[str, typer.Option("--timezone", help="Time zone of the business hours (IANA name).")]
+AnalyzeFirstOption = Annotated[
+    bool, typer.Option("--analyze/--no-analyze", help="Label new posts first (questions, sentiment).")
+]
+
+
+def _open_store(db: Path) -> Workspace:
+    if not db.exists():
+        raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
+    return Workspace(Store(db))
+
+
+def _analyze_quietly(workspace: Workspace) -> None:
+    with _progress(counts_bytes=False) as progress:
+        task = progress.add_task("labelling new posts", total=None)
+        workspace.analyze(progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
+def _business(span: str | None, timezone: str) -> Any:
+    from equilibrio.metrics.conversation import BusinessHours
+
+    return None if span is None else BusinessHours.parse(span, timezone)
+
+
+def _fmt(value: Any, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and suffix == "%":
+        return f"{value:.0%}"
+    return f"{value:,}{suffix}" if isinstance(value, int) else f"{value}{suffix}"
+
+
+@app.command()
+def conversation(
+    db: DbOption = Path("equilibrio.duckdb"),
+    window_hours: WindowOption = 24.0,
+    business_hours: BusinessOption = None,
+    timezone: TimezoneOption = "UTC",
+    analyze_first: AnalyzeFirstOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Response rate and times, bidirectionality and audience sentiment (definitions: docs/metrics.md)."""
+    with _open_store(db) as workspace:
+        if analyze_first:
+            _analyze_quietly(workspace)
+        health = workspace.conversation(window_hours, _business(business_hours, timezone))
+    if json_output:
+        _emit_json(health)
+        return
+    table = Table(title=f"Response (answered within {window_hours:g} h; as of {health['as_of']})")
+    columns = (
+        ("key", "key", ""),
+        ("turns", "audience_turns", ""),
+        ("response rate", "response_rate", "%"),
+        ("question rate", "question_response_rate", "%"),
+        ("median first (min)", "median_first_response_minutes", ""),
+        ("p90 first (min)", "p90_first_response_minutes", ""),
+        ("mean fastest 90% (min)", "mean_fastest_90pct_first_response_minutes", ""),
+    )
+    for title, _, _ in columns:
+        table.add_column(title, justify="left" if title == "key" else "right")
+    for row in [health["response"], *health["response_by_platform"], *health["response_by_account"]]:
+        table.add_row(*(_fmt(row[key], suffix) for _, key, suffix in columns))
+    console.print(table)
+    both = health["bidirectionality"]
+    console.print(
+        f"Brand replies {both['brand_replies']:,} vs broadcasts {both['brand_broadcasts']:,} "
+        f"(replies per broadcast {_fmt(both['replies_per_broadcast'])}); the brand joined "
+        f"{_fmt(both['joined_share'], '%')} of {both['audience_started_threads']:,} audience-started threads; "
+        f"threads with replies average {_fmt(both['mean_thread_messages'])} messages, depth "
+        f"{_fmt(both['mean_thread_depth'])}.",
+        highlight=False,
+    )
+    weeks = health["sentiment_by_week"]
+    if weeks:
+        positive = sum(w["positive"] for w in weeks)
+        negative = sum(w["negative"] for w in weeks)
+        from equilibrio.nlp.sentiment import net_sentiment
+
+        console.print(
+            f"Audience sentiment: {positive:,} positive, {negative:,} negative messages; net sentiment "
+            f"{_fmt(net_sentiment(positive, negative))} (per week in --json).",
+            highlight=False,
+        )
+
+
+@app.command()
+def inbox(
+    db: DbOption = Path("equilibrio.duckdb"),
+    limit: Annotated[int, typer.Option(help="How many waiting messages to list.")] = 20,
+    business_hours: BusinessOption = None,
+    timezone: TimezoneOption = "UTC",
+    analyze_first: AnalyzeFirstOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Audience messages still waiting for a brand reply, most urgent first, with the reasons."""
+    with _open_store(db) as workspace:
+        if analyze_first:
+            _analyze_quietly(workspace)
+        queue = workspace.inbox(limit, _business(business_hours, timezone))
+    if json_output:
+        _emit_json(queue)
+        return
+    if not queue:
+        console.print("Nothing is waiting: every audience turn addressed to the brand has a reply.")
+        return
+    table = Table(title="Unanswered queue", show_lines=True)
+    for column in ("#", "priority", "author", "message", "why"):
+        table.add_column(column, justify="right" if column in {"#", "priority"} else "left")
+    for item in queue:
+        text = (item["text"] or "").replace("\n", " ")
+        table.add_row(
+            str(item["rank"]),
+            f"{item['priority']:.0f}",
+            item["author"],
+            text[:140] + ("…" if len(text) > 140 else ""),
+            "; ".join(item["reasons"]),
+        )
+    console.print(table, markup=False)
+
+
+@app.command()
+def network(
+    db: DbOption = Path("equilibrio.duckdb"),
+    export: Annotated[Path | None, typer.Option("--export", help="Write the graph (.gexf or .graphml).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only messages from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only messages before this date (YYYY-MM-DD).")] = None,
+    analyze_first: AnalyzeFirstOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Who talks with whom: communities, advocates, detractors, bridges and the network's shape."""
+    from datetime import datetime
+
+    def day(value: str | None, option: str) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigurationError(f"{option} {value!r} is not a date like 2024-01-31") from None
+
+    with _open_store(db) as workspace:
+        if analyze_first:
+            _analyze_quietly(workspace)
+        graph = workspace.network(day(since, "--since"), day(until, "--until"))
+    summary = dict(graph.summary)
+    if export is not None:
+        summary["exported"] = str(graph.export(export))
+    if json_output:
+        _emit_json(summary)
+        return
+    console.print(
+        f"{summary['nodes']:,} accounts, {summary['edges']:,} links, {summary['interactions']:,} interactions.",
+        highlight=False,
+    )
+    if summary["shape"]:
+        console.print(f"[bold]Shape: {summary['shape']['shape']}[/] — ", end="")
+        console.print(summary["shape"]["explanation"], markup=False, highlight=False)
+        console.print(f"{summary['community_count']:,} communities (modularity {summary['modularity']}).")
+    for role in ("advocates", "detractors", "bridges"):
+        people = ", ".join(p["account"] for p in summary.get(role, [])[:5]) or "none found"
+        console.print(f"{role}: {people}", markup=False, highlight=False)
+    if export is not None:
+        console.print(f"Graph written to {export}")
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(
+    text_file: Annotated[Path, typer.Argument(help="One message per line (xlm-t *_text.txt).")],
+    labels: Annotated[Path, typer.Option("--labels", help="One label per line: 0 negative, 1 neutral, 2 positive.")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of every line (es or en); else detected.")] = None,
+    mode: ModeOption = "routed",
+    json_output: JsonOption = False,
+) -> None:
+    """Accuracy and macro-F1 of audience sentiment on labelled text, per language."""
+    from equilibrio.nlp.sentiment_eval import evaluate_sentiment_files
+
+    if lang is not None and lang not in ("es", "en"):
+        raise ConfigurationError(f"--lang must be es or en, not {lang!r}")
+    report = evaluate_sentiment_files(text_file, labels, lang, _mode(mode))
+    if json_output:
+        _emit_json(report)
+        return
+    table = Table(title=f"sentiment on {text_file.name} ({report['model_version']}, mode {mode})")
+    for column in ("lang", "n", "accuracy", "macro-F1", "ECE"):
+        table.add_column(column, justify="right")
+    for key, scores in report["by_language"].items():
+        if scores.get("n"):
+            table.add_row(
+                key, str(scores["n"]), f"{scores['accuracy']:.3f}", f"{scores['macro_f1']:.3f}", f"{scores['ece']:.3f}"
+            )
+    console.print(table)
 
 
 def _version(value: bool) -> None:

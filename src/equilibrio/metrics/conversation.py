@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from equilibrio.errors import ConfigurationError
 from equilibrio.metrics.threads import build_threads
+from equilibrio.nlp.sentiment import net_sentiment
 from equilibrio.store.duck import Store
 
 DEFAULT_RESPONSE_WINDOW_HOURS: Final = 24.0
@@ -444,3 +445,30 @@ def unanswered_queue(
             }
         )
     return queue
+
+
+_SENTIMENT_SQL = """
+SELECT CAST(date_trunc(?, p.created_at) AS DATE) AS period,
+       count(*) FILTER (WHERE s.sentiment = 'positive') AS positive,
+       count(*) FILTER (WHERE s.sentiment = 'neutral') AS neutral,
+       count(*) FILTER (WHERE s.sentiment = 'negative') AS negative
+FROM post_sentiment s JOIN posts p USING (post_id)
+WHERE NOT p.is_brand
+GROUP BY ALL ORDER BY period
+"""
+
+
+def net_sentiment_by_period(store: Store, period: str = "week") -> list[dict[str, Any]]:
+    """Audience messages per sentiment and net sentiment (pos - neg) / (pos + neg) per week or month."""
+    if period not in ("week", "month"):
+        raise ConfigurationError(f"period must be 'week' or 'month', not {period!r}")
+    return [
+        {
+            "period_start": start.isoformat(),
+            "positive": int(positive),
+            "neutral": int(neutral),
+            "negative": int(negative),
+            "net_sentiment": net_sentiment(int(positive), int(negative)),
+        }
+        for start, positive, neutral, negative in store.fetchall(_SENTIMENT_SQL, [period])
+    ]
