@@ -23,7 +23,6 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from equilibrio.nlp.evaluation import scores_by_language
-from equilibrio.nlp.intent import softmax
 from equilibrio.nlp.sentiment import (
     SENTIMENT_LABELS,
     SentimentModel,

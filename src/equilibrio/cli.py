@@ -566,7 +566,9 @@ def network(
 def eval_sentiment(
     text_file: Annotated[Path, typer.Argument(help="One message per line (xlm-t *_text.txt).")],
     labels: Annotated[Path, typer.Option("--labels", help="One label per line: 0 negative, 1 neutral, 2 positive.")],
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of every line (es or en); else detected.")] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of every line (es or en); else detected.")
+    ] = None,
     mode: ModeOption = "routed",
     json_output: JsonOption = False,
 ) -> None:

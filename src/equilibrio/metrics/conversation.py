@@ -294,9 +294,7 @@ def ensure_threads(store: Store) -> None:
         build_threads(store)
 
 
-def prepare_turns(
-    store: Store, business_hours: BusinessHours | None = None, *, rebuild_threads: bool = False
-) -> None:
+def prepare_turns(store: Store, business_hours: BusinessHours | None = None, *, rebuild_threads: bool = False) -> None:
     """Fill the temporary ``cv_turn`` table the response figures and the inbox read."""
     if rebuild_threads:
         build_threads(store)

@@ -250,11 +250,13 @@ def describe(graph: ig.Graph, modularity: float, top: int = 10) -> dict[str, Any
         [len({int(membership[j]) for j in adjacency[i]} - {int(membership[i])}) for i in range(n)]
     )
     candidates = np.flatnonzero(neighbour_communities >= 1)
-    bridges = [int(i) for i in candidates[np.lexsort((-strength[candidates], -neighbour_communities[candidates]))][:top]]
+    bridges = [
+        int(i) for i in candidates[np.lexsort((-strength[candidates], -neighbour_communities[candidates]))][:top]
+    ]
     return {
         **summary,
         "brand_accounts": sum(1 for v in graph.vs if v["is_brand"]),
-        "community_count": int(len(counts)),
+        "community_count": len(counts),
         "modularity": round(modularity, 4),
         "communities": community_list,
         "advocates": [_person(graph, i) for i in advocates],

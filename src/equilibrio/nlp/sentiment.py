@@ -131,7 +131,7 @@ class SentimentModel:
         uncertain = np.flatnonzero(fast.max(axis=1) < self.route_threshold)
         if uncertain.size:
             fast[uncertain] = self.accurate_proba(
-                [texts[i] for i in uncertain], [langs[i] for i in uncertain], fast[uncertain]
+                [texts[int(i)] for i in uncertain], [langs[int(i)] for i in uncertain], fast[uncertain]
             )
             tiers[uncertain] = "accurate"
         return fast, tiers

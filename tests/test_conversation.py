@@ -1,0 +1,143 @@
+"""Threads, response metrics, inbox and network on small real fixtures.
+
+Every expected figure below was worked out by hand from the fixture files' timestamps, not
+taken from the code's output. Times are UTC.
+
+ibm_three_threads.json (IBM customer care; the closing agent turn is dated header + duration):
+  TeamYouTube  SoulsMindPalace 15:21:28 addresses nobody (no @, no reply to it): not a turn;
+               15:32:43 "@YouTube can you please help me?" is answered directly by the agent at
+               15:21:28 + 1:24:17 = 16:45:45                      -> first response 73.033 min
+  Rockstar     Cmcfarlane67 18:34:50 -> agent 18:43:36            -> first response 8.767 min
+               Cmcfarlane67 20:57:34 -> agent 18:34:50 + 2:29:08 = 21:03:58 -> reply 6.4 min
+  TMobileHelp  Hedgehog91x 20:35:04 -> agent 13:30:04 + 7:10:10 = 20:40:14 -> first 5.167 min
+  First responses {73.033, 8.767, 5.167}: median 8.767; p90 (linear) 8.767 + 0.8 * 64.267 = 60.18;
+  mean of those <= p90: (8.767 + 5.167) / 2 = 6.967. All four turns: median (6.4 + 8.767) / 2 = 7.583.
+
+es_handle_threads.csv (Citibanamex, 30 Dec 2021, no reply ids):
+  CoronaHex 23:09:15 -> @CoronaHex reply 23:10:36 (1.35 min); CoronaHex 23:39:47 -> 23:40:59 (1.2 min)
+  itslizett 23:30:26 -> @itslizett reply 23:31:43 (1.283 min); itslizett 23:40:32 -> no reply yet
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from equilibrio.api import Workspace
+from equilibrio.cli import app
+from equilibrio.errors import ConfigurationError
+from equilibrio.metrics.conversation import BusinessHours
+from equilibrio.metrics.threads import build_threads
+
+
+@pytest.fixture
+def ibm_three(workspace: Workspace, fixtures: Path) -> Workspace:
+    workspace.ingest(fixtures / "ibm_three_threads.json")
+    return workspace
+
+
+@pytest.fixture
+def citibanamex(workspace: Workspace, fixtures: Path) -> Workspace:
+    workspace.add_brands(["@Citibanamex"])
+    workspace.ingest(fixtures / "es_handle_threads.csv")
+    return workspace
+
+
+def test_every_post_gets_a_conversation(ibm_three: Workspace) -> None:
+    summary = build_threads(ibm_three.store)
+    assert summary.posts == ibm_three.info()["posts"]
+    assert summary.conversations == 3
+
+
+def test_response_times_match_the_hand_computed_ones(ibm_three: Workspace) -> None:
+    response = ibm_three.conversation()["response"]
+    assert response["audience_turns"] == 4
+    assert response["turns_answered"] == 4
+    assert response["timed_first_responses"] == 3
+    assert response["median_first_response_minutes"] == pytest.approx(8.767, abs=0.05)
+    assert response["p90_first_response_minutes"] == pytest.approx(60.18, abs=0.05)
+    assert response["mean_fastest_90pct_first_response_minutes"] == pytest.approx(6.967, abs=0.05)
+    assert response["median_reply_minutes"] == pytest.approx(7.583, abs=0.05)
+
+
+def test_response_rate_counts_only_turns_old_enough_to_judge(ibm_three: Workspace) -> None:
+    # As of the newest message (1 Apr 20:40:14), a 1-hour window can judge turns started before
+    # 19:40:14: SoulsMindPalace (answered after 73 min: too late) and both Rockstar turns (in time).
+    response = ibm_three.conversation(response_window_hours=1)["response"]
+    assert response["turns_old_enough"] == 3
+    assert response["answered_within_1h"] == 2
+    assert response["response_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_business_hours_count_only_opening_minutes(ibm_three: Workspace) -> None:
+    # Madrid, 09:00-19:40. Rockstar turn 1 (Fri 20 Mar, CET): 19:34:50 local -> closes 19:40 = 5.167 min.
+    # SoulsMindPalace (Wed 1 Apr, CEST): 17:32:43 -> 18:45:45 local, all open = 73.033 min.
+    # Hedgehog91x: 22:35 local, closed = 0 min. Median of {73.033, 5.167, 0} = 5.167.
+    hours = BusinessHours.parse("09:00-19:40", "Europe/Madrid")
+    response = ibm_three.conversation(business_hours=hours)["response"]
+    assert response["median_first_response_minutes"] == pytest.approx(5.167, abs=0.05)
+
+
+def test_bad_business_hours_are_named() -> None:
+    with pytest.raises(ConfigurationError, match="09:00-18:00"):
+        BusinessHours.parse("9 to 5")
+    with pytest.raises(ConfigurationError, match="before closing"):
+        BusinessHours.parse("18:00-09:00")
+
+
+def test_handle_and_time_fallback_rebuilds_id_less_threads(citibanamex: Workspace) -> None:
+    summary = build_threads(citibanamex.store)
+    assert summary.conversations == 2
+    assert summary.links == {"root": 2, "handle_time": 5}
+    response = citibanamex.conversation()["response"]
+    assert response["audience_turns"] == 4
+    assert response["turns_answered"] == 3
+    assert response["median_first_response_minutes"] == pytest.approx((1.35 + 1.283) / 2, abs=0.05)  # rounded to 0.1 min
+    assert response["median_reply_minutes"] == pytest.approx(1.283, abs=0.05)
+
+
+def test_inbox_lists_the_waiting_turn_with_reasons(citibanamex: Workspace) -> None:
+    queue = citibanamex.inbox()
+    assert [item["author"] for item in queue] == ["twitter:itslizett"]
+    item = queue[0]
+    assert item["text"] == "@Citibanamex Ya les envié y jamás me atendieron :/"
+    assert item["waiting_hours"] == pytest.approx(27 / 3600, abs=0.01)  # 23:40:32 -> 23:40:59
+    assert item["reasons"][0].startswith("waiting")
+
+
+def test_bidirectionality_counts_replies_and_joined_threads(citibanamex: Workspace) -> None:
+    both = citibanamex.conversation()["bidirectionality"]
+    assert both["brand_replies"] == 3
+    assert both["brand_broadcasts"] == 0
+    assert both["audience_started_threads"] == 2
+    assert both["joined_share"] == 1.0
+    assert both["mean_thread_messages"] == pytest.approx(3.5)  # 4 and 3 messages
+
+
+def test_network_links_people_to_the_brand_and_exports(citibanamex: Workspace, tmp_path: Path) -> None:
+    network = citibanamex.network()
+    assert network.summary["nodes"] == 3  # citibanamex, coronahex, itslizett
+    assert network.summary["shape"]["figures"]["hub"] == "twitter:citibanamex"
+    for name in ("graph.gexf", "graph.graphml"):
+        path = network.export(tmp_path / name)
+        assert "citibanamex" in path.read_text(encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=".gexf"):
+        network.export(tmp_path / "graph.png")
+
+
+def test_conversation_cli_reports_response_figures(ibm_three: Workspace) -> None:
+    db = ibm_three.path
+    assert db is not None
+    ibm_three.close()
+    result = CliRunner().invoke(app, ["conversation", "--db", str(db), "--json", "--no-analyze"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["response"]["median_first_response_minutes"] == pytest.approx(8.767, abs=0.05)
+    result = CliRunner().invoke(app, ["inbox", "--db", str(db), "--json", "--no-analyze"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []  # every turn in these threads was answered
+    result = CliRunner().invoke(app, ["network", "--db", str(db), "--json", "--no-analyze"])
+    assert json.loads(result.stdout)["nodes"] >= 4
