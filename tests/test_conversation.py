@@ -95,7 +95,9 @@ def test_handle_and_time_fallback_rebuilds_id_less_threads(citibanamex: Workspac
     response = citibanamex.conversation()["response"]
     assert response["audience_turns"] == 4
     assert response["turns_answered"] == 3
-    assert response["median_first_response_minutes"] == pytest.approx((1.35 + 1.283) / 2, abs=0.05)  # rounded to 0.1 min
+    assert response["median_first_response_minutes"] == pytest.approx(
+        (1.35 + 1.283) / 2, abs=0.05
+    )  # rounded to 0.1 min
     assert response["median_reply_minutes"] == pytest.approx(1.283, abs=0.05)
 
 

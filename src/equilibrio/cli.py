@@ -254,6 +254,8 @@ def demo(
                 "db": str(result.db_path),
                 "ingests": [r.as_dict() for r in result.ingests],
                 "content_mix": result.content_mix,
+                "conversation": result.conversation,
+                "network": result.network,
             }
         )
         return
@@ -262,6 +264,15 @@ def demo(
     if mix["posts"]:
         shares = ", ".join(f"{label} {share:.0%}" for label, share in mix["shares"].items())
         console.print(f"Content mix of {mix['posts']:,} brand posts (intent model): {shares}")
+    response = result.conversation["response"]
+    console.print(
+        f"Conversation: {response['audience_turns']:,} audience turns, response rate "
+        f"{_fmt(response['response_rate'], '%')} within 24 h, median first response "
+        f"{_fmt(response['median_first_response_minutes'])} min (p90 {_fmt(response['p90_first_response_minutes'])}).",
+        highlight=False,
+    )
+    if result.network["shape"]:
+        console.print(f"Network: {result.network['nodes']:,} accounts, shape «{result.network['shape']['shape']}».")
     console.print(f"\nStore: {result.db_path}\nOpen the page: [bold green]{result.html_path}[/]")
 
 

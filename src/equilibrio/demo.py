@@ -25,6 +25,8 @@ class DemoResult:
     db_path: Path
     ingests: list[IngestResult]
     content_mix: dict[str, Any]
+    conversation: dict[str, Any]
+    network: dict[str, Any]
 
 
 def sample_path(name: str) -> Path:
@@ -42,6 +44,8 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
         workspace.analyze()
         mix = workspace.content_mix()
         assert isinstance(mix, dict)
+        conversation = workspace.conversation()
+        network = workspace.network().summary
         html_path = render_overview(
             workspace.store,
             out_dir / "equilibrio-demo.html",
@@ -52,4 +56,11 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
             ),
             attribution=ATTRIBUTION,
         )
-    return DemoResult(html_path=html_path.resolve(), db_path=db_path.resolve(), ingests=ingests, content_mix=mix)
+    return DemoResult(
+        html_path=html_path.resolve(),
+        db_path=db_path.resolve(),
+        ingests=ingests,
+        content_mix=mix,
+        conversation=conversation,
+        network=network,
+    )
