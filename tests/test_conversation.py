@@ -126,7 +126,7 @@ def test_network_links_people_to_the_brand_and_exports(citibanamex: Workspace, t
     for name in ("graph.gexf", "graph.graphml"):
         path = network.export(tmp_path / name)
         assert "citibanamex" in path.read_text(encoding="utf-8")
-    with pytest.raises(ConfigurationError, match=".gexf"):
+    with pytest.raises(ConfigurationError, match=r"\.gexf"):
         network.export(tmp_path / "graph.png")
 
 
