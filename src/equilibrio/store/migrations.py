@@ -138,6 +138,24 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         );
         """,
     ),
+    (
+        4,
+        "threads without a primary key: rebuilt whole each time, and the key made a 1M-row rebuild 30x slower",
+        """
+        CREATE TABLE threads_unkeyed (
+            post_id VARCHAR NOT NULL,
+            parent_id VARCHAR,
+            conversation_id VARCHAR NOT NULL,
+            link VARCHAR NOT NULL,
+            depth INTEGER NOT NULL,
+            author_key VARCHAR NOT NULL,
+            addressee_key VARCHAR
+        );
+        INSERT INTO threads_unkeyed SELECT * FROM threads;
+        DROP TABLE threads;
+        ALTER TABLE threads_unkeyed RENAME TO threads;
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]
