@@ -46,9 +46,8 @@ def generate(db: Path, n_posts: int, n_accounts: int) -> None:
     import pyarrow as pa
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from ingest import corpus_profile
-
     from equilibrio.store.duck import Store
+    from ingest import corpus_profile
 
     profile = corpus_profile()
     texts = [t.lstrip("@") for t in profile["text"] if t and not t.startswith("RT @")]
@@ -299,7 +298,8 @@ def main() -> None:
     if not db.exists():
         print(f"generating {args.posts:,} posts from {args.accounts:,} accounts -> {db}", file=sys.stderr)
         start = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--generate", str(db), str(args.posts), str(args.accounts)], check=True)
+        command = [sys.executable, __file__, "--generate", str(db), str(args.posts), str(args.accounts)]
+        subprocess.run(command, check=True)
         print(f"  generated in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     results: dict[str, dict[str, Any]] = {}
     for name in IMPLEMENTATIONS:  # equilibrio first: pandas reads the threads it built

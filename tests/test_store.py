@@ -17,7 +17,8 @@ from tests.conftest import table_counts
 def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "brand.duckdb"
     with Store(path) as store:
-        assert store.schema_version() == 4  # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads
+        # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads
+        assert store.schema_version() == 4
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
         assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 4
