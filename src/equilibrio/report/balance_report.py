@@ -1,0 +1,288 @@
+"""The balance report: one self-contained HTML file (Plotly inlined, opens offline).
+
+Post text and account names are untrusted: the page is rendered by Jinja with autoescape, chart
+labels are HTML-escaped before they reach Plotly (which renders a subset of HTML in labels), and
+the chart JSON is embedded with ``<``, ``>`` and ``&`` as Unicode escapes so no text can close
+the script element.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import igraph as ig
+import jinja2
+import numpy as np
+import plotly.graph_objects as go
+import plotly.offline
+
+from equilibrio._version import __version__
+from equilibrio.insights.balance import Lang, Rule, balance_analysis
+from equilibrio.network.graph import build_network
+from equilibrio.store.duck import Store
+
+COLOURS: Final = {"promotion": "#d1495b", "conversation": "#00798c", "value": "#edae49"}
+NETWORK_NODES: Final = 300
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("equilibrio.report", "templates"),
+    autoescape=True,  # posts are untrusted user content
+    undefined=jinja2.StrictUndefined,
+)
+
+_LABELS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "title": "Conversation or megaphone?",
+        "score": "Balance score",
+        "mix": "Content mix per week",
+        "curve_engagement": "Balance curve: promotion share and engagement",
+        "curve_conversions": "Balance curve: promotion share and conversions",
+        "engagement": "Engagement per intent",
+        "conversions": "Conversions per intent",
+        "network": "The audience network",
+        "queue": "Waiting for an answer",
+        "promotional": "Most promotional posts",
+        "conversational": "Most conversational posts",
+        "advice": "What to do",
+        "share": "share of posts",
+        "week": "week",
+        "interactions": "mean interactions per post",
+        "median_interactions": "median interactions per post",
+        "conversions_axis": "conversions (last touch)",
+        "promotion_share": "promotion share of the week",
+        "fit": "fit",
+        "band": "90% bootstrap band",
+        "weeks": "weeks",
+        "target": "target",
+        "categories": "Median interactions by post category (UCI Facebook metrics)",
+        "parts": "part",
+        "formula": "formula",
+        "value": "value",
+        "no_data": "Not enough data for this chart",
+        "response": "Conversation health",
+    },
+    "es": {
+        "title": "¿Conversación o megáfono?",
+        "score": "Puntuación de equilibrio",
+        "mix": "Mezcla de contenido por semana",
+        "curve_engagement": "Curva de equilibrio: promoción e interacción",
+        "curve_conversions": "Curva de equilibrio: promoción y conversiones",
+        "engagement": "Interacción por intención",
+        "conversions": "Conversiones por intención",
+        "network": "La red de la audiencia",
+        "queue": "Esperando respuesta",
+        "promotional": "Publicaciones más promocionales",
+        "conversational": "Publicaciones más conversacionales",
+        "advice": "Qué hacer",
+        "share": "proporción de publicaciones",
+        "week": "semana",
+        "interactions": "interacciones medias por publicación",
+        "median_interactions": "mediana de interacciones por publicación",
+        "conversions_axis": "conversiones (último contacto)",
+        "promotion_share": "proporción de promoción de la semana",
+        "fit": "ajuste",
+        "band": "banda bootstrap del 90%",
+        "weeks": "semanas",
+        "target": "objetivo",
+        "categories": "Mediana de interacciones por categoría (UCI Facebook metrics)",
+        "parts": "parte",
+        "formula": "fórmula",
+        "value": "valor",
+        "no_data": "No hay datos suficientes para este gráfico",
+        "response": "Salud de la conversación",
+    },
+}
+
+
+@cache
+def _plotly_js() -> str:
+    return plotly.offline.get_plotlyjs()
+
+
+def _safe(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _mix_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
+    weeks = analysis["content_mix"]["by_week"]
+    if not weeks:
+        return None
+    figure = go.Figure()
+    for label, colour in COLOURS.items():
+        figure.add_bar(x=[w["key"] for w in weeks], y=[w["shares"][label] for w in weeks], name=label, marker_color=colour)
+    target = analysis["content_mix"]["promotion_target"]
+    figure.add_hline(y=target, line_dash="dash", annotation_text=f"{words['target']} {target:.0%}")
+    figure.update_layout(barmode="stack", yaxis_tickformat=".0%", yaxis_title=words["share"], xaxis_title=words["week"])
+    return figure
+
+
+def _curve_chart(curve: dict[str, Any], outcome: str, axis: str, words: dict[str, str]) -> go.Figure | None:
+    if not curve.get("curve"):
+        return None
+    grid = [c["promotion_share"] for c in curve["curve"]]
+    figure = go.Figure()
+    figure.add_scatter(
+        x=grid + grid[::-1],
+        y=[c["high"] for c in curve["curve"]] + [c["low"] for c in curve["curve"]][::-1],
+        fill="toself",
+        line={"width": 0},
+        fillcolor="rgba(0,121,140,0.2)",
+        name=words["band"],
+        hoverinfo="skip",
+    )
+    figure.add_scatter(x=grid, y=[c["fit"] for c in curve["curve"]], mode="lines", name=words["fit"], line_color="#00798c")
+    figure.add_scatter(
+        x=[p["promotion_share"] for p in curve["points"]],
+        y=[p[outcome] for p in curve["points"]],
+        mode="markers",
+        name=words["weeks"],
+        marker={"color": "#30343f", "size": 6, "opacity": 0.6},
+    )
+    if curve.get("turning_point_share") is not None:
+        figure.add_vline(x=curve["turning_point_share"], line_dash="dot")
+    figure.update_layout(xaxis_tickformat=".0%", xaxis_title=words["promotion_share"], yaxis_title=axis)
+    return figure
+
+
+def _engagement_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
+    rows = [r for r in analysis["engagement_by_intent"] if r["intent"] in COLOURS and r["median_interactions"] is not None]
+    if not rows:
+        return None
+    figure = go.Figure()
+    for label, colour in COLOURS.items():
+        mine = [r for r in rows if r["intent"] == label]
+        figure.add_bar(
+            x=[_safe(f"{r['platform']} · {r['paid_status']}") for r in mine],
+            y=[r["median_interactions"] for r in mine],
+            name=label,
+            marker_color=colour,
+        )
+    figure.update_layout(barmode="group", yaxis_title=words["median_interactions"])
+    return figure
+
+
+def _conversions_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
+    rows = analysis["conversions"]["by_intent"]
+    if not rows:
+        return None
+    figure = go.Figure()
+    figure.add_bar(x=[r["intent"] for r in rows], y=[r["last_touch_conversions"] for r in rows], name="last touch")
+    figure.add_bar(x=[r["intent"] for r in rows], y=[r["time_decay_conversions"] for r in rows], name="time decay")
+    figure.update_layout(barmode="group", yaxis_title=words["conversions_axis"])
+    return figure
+
+
+def _category_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
+    categories = analysis["median_interactions_by_category"]
+    if not categories:
+        return None
+    figure = go.Figure()
+    figure.add_bar(x=list(categories), y=[c["median_interactions"] for c in categories.values()], marker_color="#30343f")
+    figure.update_layout(yaxis_title=words["median_interactions"])
+    return figure
+
+
+def _network_chart(graph: ig.Graph) -> go.Figure | None:
+    """The busiest accounts (by weighted degree) laid out by force, coloured by community."""
+    if graph.vcount() == 0:
+        return None
+    strength = np.asarray(graph.strength(mode="all", weights="weight"))
+    keep = sorted(int(i) for i in np.argsort(-strength, kind="stable")[:NETWORK_NODES])
+    sub = graph.induced_subgraph(keep)
+    layout = sub.layout_fruchterman_reingold(seed=[(np.cos(i), np.sin(i)) for i in range(sub.vcount())], niter=300)
+    coords = np.asarray(layout.coords)
+    edge_x: list[float | None] = []
+    edge_y: list[float | None] = []
+    for source, target in sub.get_edgelist():
+        edge_x += [coords[source, 0], coords[target, 0], None]
+        edge_y += [coords[source, 1], coords[target, 1], None]
+    figure = go.Figure()
+    figure.add_scatter(x=edge_x, y=edge_y, mode="lines", line={"width": 0.5, "color": "#bbb"}, hoverinfo="skip", showlegend=False)
+    sizes = np.asarray(sub.strength(mode="all", weights="weight"), dtype=float)
+    figure.add_scatter(
+        x=coords[:, 0],
+        y=coords[:, 1],
+        mode="markers",
+        text=[_safe(f"@{v['label']} · community {v['community']}" + (" · brand" if v["is_brand"] else "")) for v in sub.vs],
+        hoverinfo="text",
+        marker={
+            "size": 5 + 20 * np.sqrt(sizes / max(sizes.max(), 1)),
+            "color": sub.vs["community"],
+            "colorscale": "Turbo",
+            "line": {"width": [2 if b else 0 for b in sub.vs["is_brand"]], "color": "#000"},
+        },
+        showlegend=False,
+    )
+    figure.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
+    return figure
+
+
+def _embed(figure: go.Figure | None) -> str | None:
+    if figure is None:
+        return None
+    figure.update_layout(margin={"l": 50, "r": 20, "t": 20, "b": 50}, height=360, template="plotly_white")
+    payload = figure.to_json()
+    return payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def report_data(
+    store: Store, *, lang: Lang = "en", rule: Rule = "80/20", promotion_target: float | None = None
+) -> dict[str, Any]:
+    """The analysis plus the network summary: everything the report shows, JSON-ready."""
+    analysis = balance_analysis(store, lang=lang, rule=rule, promotion_target=promotion_target)
+    network = build_network(store)
+    return {"analysis": analysis, "network": network.summary, "_graph": network.graph}
+
+
+def render_report(
+    store: Store,
+    path: Path,
+    *,
+    lang: Lang = "en",
+    rule: Rule = "80/20",
+    promotion_target: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write the balance report to ``path`` and return it.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     render_report(Store(None), Path(folder) / "report.html").stat().st_size > 1_000_000
+    True
+    """
+    data = report_data(store, lang=lang, rule=rule, promotion_target=promotion_target)
+    analysis, graph = data["analysis"], data["_graph"]
+    words = _LABELS[lang]
+    curves = analysis["balance_curve"]
+    charts = {
+        "mix": _embed(_mix_chart(analysis, words)),
+        "curve_engagement": _embed(_curve_chart(curves["engagement"], "mean_interactions", words["interactions"], words)),
+        "curve_conversions": _embed(_curve_chart(curves["conversions"], "conversions", words["conversions_axis"], words)),
+        "engagement": _embed(_engagement_chart(analysis, words)),
+        "conversions": _embed(_conversions_chart(analysis, words)),
+        "categories": _embed(_category_chart(analysis, words)),
+        "network": _embed(_network_chart(graph)),
+    }
+    html_text = _ENV.get_template("balance.html.j2").render(
+        a=analysis,
+        network=data["network"],
+        charts=charts,
+        words=words,
+        lang=lang,
+        title=title or words["title"],
+        plotly_js=_plotly_js(),
+        version=__version__,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    path.write_text(html_text, encoding="utf-8")
+    return path
+
+
+def report_json(data: dict[str, Any]) -> str:
+    """The report's data as JSON (the graph object left out), for golden files and ``--json``."""
+    return json.dumps({k: v for k, v in data.items() if not k.startswith("_")}, indent=1, sort_keys=True, default=str)
