@@ -32,4 +32,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/ingest.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis equilibrio-demo.*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis equilibrio-demo.* equilibrio-report.html

@@ -7,7 +7,7 @@
 """
 
 from equilibrio._version import __version__
-from equilibrio.api import Workspace, analyze, check_draft, load
+from equilibrio.api import Workspace, analyze, check_draft, load, report
 from equilibrio.errors import (
     ConfigurationError,
     EmptyInputError,
@@ -31,4 +31,5 @@ __all__ = [
     "analyze",
     "check_draft",
     "load",
+    "report",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from equilibrio.errors import ConfigurationError
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, DraftCheck, check_draft_text
 from equilibrio.io import ImportOptions
 from equilibrio.metrics.content_mix import Period, content_mix, content_mix_by_period
@@ -134,6 +135,20 @@ class Workspace:
 
         return build_network(self.store, start, end)
 
+    def balance(
+        self, *, rule: str = "80/20", promotion_target: float | None = None, lang: str = "en"
+    ) -> dict[str, Any]:
+        """Content mix against the target, engagement and conversions per intent, the balance curve,
+        the balance score and recommendations (definitions: docs/metrics.md).
+
+        >>> import equilibrio
+        >>> equilibrio.load().balance()["score"]["value"] is None
+        True
+        """
+        from equilibrio.insights.balance import balance_analysis
+
+        return balance_analysis(self.store, rule=rule, promotion_target=promotion_target, lang=lang)  # type: ignore[arg-type]
+
     def close(self) -> None:
         self.store.close()
 
@@ -206,4 +221,32 @@ def check_draft(
         store=workspace.store if workspace is not None else None,
         promotion_target=promotion_target,
         mode=mode,
+    )
+
+
+def report(
+    workspace: Workspace,
+    path: str | Path = "equilibrio-report.html",
+    *,
+    lang: str = "en",
+    rule: str = "80/20",
+    promotion_target: float | None = None,
+) -> Path:
+    """Write the balance report: one self-contained HTML file that opens offline.
+
+    >>> import equilibrio, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     equilibrio.report(equilibrio.load(), Path(folder) / "report.html").name
+    'report.html'
+    """
+    from equilibrio.report.balance_report import render_report
+
+    if lang not in ("en", "es"):
+        raise ConfigurationError(f"report language must be 'en' or 'es', not {lang!r}")
+    return render_report(
+        workspace.store,
+        Path(path),
+        lang=lang,
+        rule=rule,
+        promotion_target=promotion_target,  # type: ignore[arg-type]
     )

@@ -256,6 +256,8 @@ def demo(
                 "content_mix": result.content_mix,
                 "conversation": result.conversation,
                 "network": result.network,
+                "report": str(result.report_path),
+                "balance_score": result.balance_score,
             }
         )
         return
@@ -273,7 +275,11 @@ def demo(
     )
     if result.network["shape"]:
         console.print(f"Network: {result.network['nodes']:,} accounts, shape «{result.network['shape']['shape']}».")
-    console.print(f"\nStore: {result.db_path}\nOpen the page: [bold green]{result.html_path}[/]")
+    console.print(f"Balance score: {_fmt(result.balance_score)}/100 (parts and advice in the report).")
+    console.print(
+        f"\nStore: {result.db_path}\nImport overview: {result.html_path}\n"
+        f"Open the balance report: [bold green]{result.report_path}[/]"
+    )
 
 
 ModeOption = Annotated[
@@ -571,6 +577,95 @@ def network(
         console.print(f"{role}: {people}", markup=False, highlight=False)
     if export is not None:
         console.print(f"Graph written to {export}")
+
+
+RuleOption = Annotated[
+    str, typer.Option("--rule", help="Promotion target rule: 80/20 (at most 20% promotion) or thirds (a third).")
+]
+TargetOption = Annotated[float | None, typer.Option("--target", help="Promotion share target (0-1); overrides --rule.")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of recommendations and report: en or es.")]
+
+
+@app.command()
+def balance(
+    db: DbOption = Path("equilibrio.duckdb"),
+    rule: RuleOption = "80/20",
+    target: TargetOption = None,
+    lang: LangOption = "en",
+    analyze_first: AnalyzeFirstOption = True,
+    json_output: JsonOption = False,
+) -> None:
+    """Are we selling too much? Content mix vs target, engagement and conversions per intent, the
+    balance curve, the 0-100 balance score and recommendations (definitions: docs/metrics.md)."""
+    with _open_store(db) as workspace:
+        if analyze_first:
+            _analyze_quietly(workspace)
+        figures = workspace.balance(rule=rule, promotion_target=target, lang=lang)
+    if json_output:
+        _emit_json(figures)
+        return
+    overall = figures["content_mix"]["overall"]
+    if overall:
+        shares = ", ".join(f"{label} {share:.0%}" for label, share in overall["shares"].items())
+        console.print(
+            f"Content mix of {overall['posts']:,} brand posts: {shares} (promotion target "
+            f"{figures['content_mix']['promotion_target']:.0%}; "
+            f"{figures['content_mix']['weeks_above_target']} weeks above).",
+            highlight=False,
+        )
+    table = Table(title="Engagement per intent (like with like: platform, paid/organic)")
+    for column in ("platform", "paid", "intent", "posts", "median interactions", "median index"):
+        table.add_column(column, justify="left" if column in ("platform", "paid", "intent") else "right")
+    for row in figures["engagement_by_intent"]:
+        table.add_row(
+            row["platform"],
+            row["paid_status"],
+            row["intent"],
+            f"{row['posts']:,}",
+            _fmt(row["median_interactions"]),
+            _fmt(row["median_engagement_index"]),
+        )
+    console.print(table)
+    categories = figures["median_interactions_by_category"]
+    if categories:
+        console.print(
+            "Median interactions by UCI category: "
+            + ", ".join(f"{name} {c['median_interactions']:g}" for name, c in categories.items()),
+            highlight=False,
+        )
+    conversions = figures["conversions"]
+    if conversions["conversions"]:
+        console.print(
+            f"Conversions: {conversions['attributed']:,} of {conversions['conversions']:,} attributed to posts "
+            f"({conversions['unattributed_not_from_social']:,} came from non-social sources).",
+            highlight=False,
+        )
+    for name, curve in figures["balance_curve"].items():
+        console.print(f"Balance curve ({name}): {curve['statement']}", markup=False, highlight=False)
+    score = figures["score"]
+    parts = ", ".join(f"{name.replace('_', ' ')} {part['value']:g}" for name, part in score["parts"].items())
+    console.print(f"[bold]Balance score {_fmt(score['value'])}/100[/] ({parts})", highlight=False)
+    for line in figures["recommendations"]:
+        console.print(f"• {line}", markup=False, highlight=False)
+
+
+@app.command()
+def report(
+    db: DbOption = Path("equilibrio.duckdb"),
+    out: Annotated[Path, typer.Option("-o", "--out", help="HTML file to write.")] = Path("equilibrio-report.html"),
+    rule: RuleOption = "80/20",
+    target: TargetOption = None,
+    lang: LangOption = "en",
+    analyze_first: AnalyzeFirstOption = True,
+) -> None:
+    """Write the balance report: one self-contained HTML file with charts that opens offline."""
+    from equilibrio.api import report as write_report
+
+    with _open_store(db) as workspace:
+        if analyze_first:
+            _analyze_quietly(workspace)
+        path = write_report(workspace, out, lang=lang, rule=rule, promotion_target=target)
+    console.print(f"Report written: [bold green]{path.resolve()}[/]")
 
 
 @eval_app.command("sentiment")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from equilibrio.api import Workspace
+from equilibrio.report.balance_report import render_report
 from equilibrio.report.overview import render_overview
 from equilibrio.store.duck import Store
 from equilibrio.store.ingest import IngestResult, ProgressCallback
@@ -27,6 +28,8 @@ class DemoResult:
     content_mix: dict[str, Any]
     conversation: dict[str, Any]
     network: dict[str, Any]
+    report_path: Path
+    balance_score: float | None
 
 
 def sample_path(name: str) -> Path:
@@ -56,6 +59,10 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
             ),
             attribution=ATTRIBUTION,
         )
+        report_path = render_report(
+            workspace.store, out_dir / "equilibrio-report.html", title="Customer care and a Facebook page: balance"
+        )
+        score = workspace.balance()["score"]["value"]
     return DemoResult(
         html_path=html_path.resolve(),
         db_path=db_path.resolve(),
@@ -63,4 +70,6 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
         content_mix=mix,
         conversation=conversation,
         network=network,
+        report_path=report_path.resolve(),
+        balance_score=score,
     )

@@ -115,9 +115,19 @@ def extreme_posts(store: Store, limit: int = 5) -> dict[str, list[dict[str, Any]
                 "probability": round(float(p_promotion if intent == "promotion" else p_conversation), 3),
                 "cues": list(cues or []),
             }
-            for post_id, platform, account, created_at, text, url, _, interactions, p_promotion, p_conversation, cues in (
-                store.fetchall(sql, [intent, limit])
-            )
+            for (
+                post_id,
+                platform,
+                account,
+                created_at,
+                text,
+                url,
+                _,
+                interactions,
+                p_promotion,
+                p_conversation,
+                cues,
+            ) in (store.fetchall(sql, [intent, limit]))
         ]
     return out
 

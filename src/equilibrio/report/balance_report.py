@@ -114,7 +114,9 @@ def _mix_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | N
         return None
     figure = go.Figure()
     for label, colour in COLOURS.items():
-        figure.add_bar(x=[w["key"] for w in weeks], y=[w["shares"][label] for w in weeks], name=label, marker_color=colour)
+        figure.add_bar(
+            x=[w["key"] for w in weeks], y=[w["shares"][label] for w in weeks], name=label, marker_color=colour
+        )
     target = analysis["content_mix"]["promotion_target"]
     figure.add_hline(y=target, line_dash="dash", annotation_text=f"{words['target']} {target:.0%}")
     figure.update_layout(barmode="stack", yaxis_tickformat=".0%", yaxis_title=words["share"], xaxis_title=words["week"])
@@ -135,7 +137,9 @@ def _curve_chart(curve: dict[str, Any], outcome: str, axis: str, words: dict[str
         name=words["band"],
         hoverinfo="skip",
     )
-    figure.add_scatter(x=grid, y=[c["fit"] for c in curve["curve"]], mode="lines", name=words["fit"], line_color="#00798c")
+    figure.add_scatter(
+        x=grid, y=[c["fit"] for c in curve["curve"]], mode="lines", name=words["fit"], line_color="#00798c"
+    )
     figure.add_scatter(
         x=[p["promotion_share"] for p in curve["points"]],
         y=[p[outcome] for p in curve["points"]],
@@ -150,7 +154,9 @@ def _curve_chart(curve: dict[str, Any], outcome: str, axis: str, words: dict[str
 
 
 def _engagement_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
-    rows = [r for r in analysis["engagement_by_intent"] if r["intent"] in COLOURS and r["median_interactions"] is not None]
+    rows = [
+        r for r in analysis["engagement_by_intent"] if r["intent"] in COLOURS and r["median_interactions"] is not None
+    ]
     if not rows:
         return None
     figure = go.Figure()
@@ -182,7 +188,9 @@ def _category_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figur
     if not categories:
         return None
     figure = go.Figure()
-    figure.add_bar(x=list(categories), y=[c["median_interactions"] for c in categories.values()], marker_color="#30343f")
+    figure.add_bar(
+        x=list(categories), y=[c["median_interactions"] for c in categories.values()], marker_color="#30343f"
+    )
     figure.update_layout(yaxis_title=words["median_interactions"])
     return figure
 
@@ -202,13 +210,17 @@ def _network_chart(graph: ig.Graph) -> go.Figure | None:
         edge_x += [coords[source, 0], coords[target, 0], None]
         edge_y += [coords[source, 1], coords[target, 1], None]
     figure = go.Figure()
-    figure.add_scatter(x=edge_x, y=edge_y, mode="lines", line={"width": 0.5, "color": "#bbb"}, hoverinfo="skip", showlegend=False)
+    figure.add_scatter(
+        x=edge_x, y=edge_y, mode="lines", line={"width": 0.5, "color": "#bbb"}, hoverinfo="skip", showlegend=False
+    )
     sizes = np.asarray(sub.strength(mode="all", weights="weight"), dtype=float)
     figure.add_scatter(
         x=coords[:, 0],
         y=coords[:, 1],
         mode="markers",
-        text=[_safe(f"@{v['label']} · community {v['community']}" + (" · brand" if v["is_brand"] else "")) for v in sub.vs],
+        text=[
+            _safe(f"@{v['label']} · community {v['community']}" + (" · brand" if v["is_brand"] else "")) for v in sub.vs
+        ],
         hoverinfo="text",
         marker={
             "size": 5 + 20 * np.sqrt(sizes / max(sizes.max(), 1)),
@@ -261,8 +273,12 @@ def render_report(
     curves = analysis["balance_curve"]
     charts = {
         "mix": _embed(_mix_chart(analysis, words)),
-        "curve_engagement": _embed(_curve_chart(curves["engagement"], "mean_interactions", words["interactions"], words)),
-        "curve_conversions": _embed(_curve_chart(curves["conversions"], "conversions", words["conversions_axis"], words)),
+        "curve_engagement": _embed(
+            _curve_chart(curves["engagement"], "mean_interactions", words["interactions"], words)
+        ),
+        "curve_conversions": _embed(
+            _curve_chart(curves["conversions"], "conversions", words["conversions_axis"], words)
+        ),
         "engagement": _embed(_engagement_chart(analysis, words)),
         "conversions": _embed(_conversions_chart(analysis, words)),
         "categories": _embed(_category_chart(analysis, words)),
