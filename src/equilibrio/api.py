@@ -147,7 +147,14 @@ class Workspace:
         """
         from equilibrio.insights.balance import balance_analysis
 
-        return balance_analysis(self.store, rule=rule, promotion_target=promotion_target, lang=lang)  # type: ignore[arg-type]
+        if lang not in ("en", "es") or rule not in ("80/20", "thirds"):
+            raise ConfigurationError(f"lang must be en or es and rule 80/20 or thirds, not {lang!r} / {rule!r}")
+        return balance_analysis(
+            self.store,
+            rule="thirds" if rule == "thirds" else "80/20",
+            promotion_target=promotion_target,
+            lang="es" if lang == "es" else "en",
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -243,10 +250,12 @@ def report(
 
     if lang not in ("en", "es"):
         raise ConfigurationError(f"report language must be 'en' or 'es', not {lang!r}")
+    if rule not in ("80/20", "thirds"):
+        raise ConfigurationError(f"rule must be '80/20' or 'thirds', not {rule!r}")
     return render_report(
         workspace.store,
         Path(path),
-        lang=lang,
-        rule=rule,
-        promotion_target=promotion_target,  # type: ignore[arg-type]
+        lang="es" if lang == "es" else "en",
+        rule="thirds" if rule == "thirds" else "80/20",
+        promotion_target=promotion_target,
     )

@@ -101,7 +101,7 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
 
 @cache
 def _plotly_js() -> str:
-    return plotly.offline.get_plotlyjs()
+    return str(plotly.offline.get_plotlyjs())
 
 
 def _safe(text: Any) -> str:
@@ -238,7 +238,7 @@ def _embed(figure: go.Figure | None) -> str | None:
     if figure is None:
         return None
     figure.update_layout(margin={"l": 50, "r": 20, "t": 20, "b": 50}, height=360, template="plotly_white")
-    payload = figure.to_json()
+    payload = str(figure.to_json())
     return payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
