@@ -6,6 +6,7 @@
 0
 """
 
+import equilibrio.report as _report_package  # noqa: F401  (bound first: the `report` verb below must win)
 from equilibrio._version import __version__
 from equilibrio.api import Workspace, analyze, check_draft, load, report
 from equilibrio.errors import (
