@@ -205,6 +205,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "in public before promoting again.",
         "curve": "Balance curve: {statement}.",
         "good": "The balance looks healthy: keep the current mix and response times.",
+        "no_brand": "No brand posts found, so there is no balance to score: mark the brand's accounts with "
+        "`equilibrio brands --db ... --add @handle` (or `--brand` at ingest).",
     },
     "es": {
         "promotion_high": "La promoción es el {share:.0%} de tus publicaciones, por encima de tu objetivo del "
@@ -224,6 +226,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "responde sus quejas en público antes de volver a promocionar.",
         "curve": "Curva de equilibrio: {statement}.",
         "good": "El equilibrio se ve sano: mantén la mezcla actual y los tiempos de respuesta.",
+        "no_brand": "No hay publicaciones de la marca, así que no hay equilibrio que puntuar: marca sus cuentas "
+        "con `equilibrio brands --db ... --add @cuenta` (o `--brand` al importar).",
     },
 }
 
@@ -352,6 +356,9 @@ def balance_analysis(
         advice.append(text["sentiment"].format(net=net))
     if curves["engagement"].get("status") in ("turning_point", "uncertain"):
         advice.append(text["curve"].format(statement=curves["engagement"]["statement"]))
+    if overall is None:
+        # Without brand posts the other parts describe the audience, not the brand's balance.
+        score, advice = None, [text["no_brand"]]
     if not advice:
         advice.append(text["good"])
     return {
