@@ -419,10 +419,18 @@ AnalyzeFirstOption = Annotated[
 ]
 
 
-def _open_store(db: Path) -> Workspace:
+def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
+    """The store at ``db``; with ``analyze_first``, new posts are labelled before any figure is read."""
     if not db.exists():
         raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
-    return Workspace(Store(db))
+    workspace = Workspace(Store(db))
+    if analyze_first:
+        try:
+            _analyze_quietly(workspace)
+        except BaseException:
+            workspace.close()
+            raise
+    return workspace
 
 
 def _analyze_quietly(workspace: Workspace) -> None:
@@ -455,9 +463,7 @@ def conversation(
     json_output: JsonOption = False,
 ) -> None:
     """Response rate and times, bidirectionality and audience sentiment (definitions: docs/metrics.md)."""
-    with _open_store(db) as workspace:
-        if analyze_first:
-            _analyze_quietly(workspace)
+    with _open_store(db, analyze_first=analyze_first) as workspace:
         health = workspace.conversation(window_hours, _business(business_hours, timezone))
     if json_output:
         _emit_json(health)
@@ -509,9 +515,7 @@ def inbox(
     json_output: JsonOption = False,
 ) -> None:
     """Audience messages still waiting for a brand reply, most urgent first, with the reasons."""
-    with _open_store(db) as workspace:
-        if analyze_first:
-            _analyze_quietly(workspace)
+    with _open_store(db, analyze_first=analyze_first) as workspace:
         queue = workspace.inbox(limit, _business(business_hours, timezone))
     if json_output:
         _emit_json(queue)
@@ -554,9 +558,7 @@ def network(
         except ValueError:
             raise ConfigurationError(f"{option} {value!r} is not a date like 2024-01-31") from None
 
-    with _open_store(db) as workspace:
-        if analyze_first:
-            _analyze_quietly(workspace)
+    with _open_store(db, analyze_first=analyze_first) as workspace:
         graph = workspace.network(day(since, "--since"), day(until, "--until"))
     summary = dict(graph.summary)
     if export is not None:
@@ -597,9 +599,7 @@ def balance(
 ) -> None:
     """Are we selling too much? Content mix vs target, engagement and conversions per intent, the
     balance curve, the 0-100 balance score and recommendations (definitions: docs/metrics.md)."""
-    with _open_store(db) as workspace:
-        if analyze_first:
-            _analyze_quietly(workspace)
+    with _open_store(db, analyze_first=analyze_first) as workspace:
         figures = workspace.balance(rule=rule, promotion_target=target, lang=lang)
     if json_output:
         _emit_json(figures)
@@ -661,9 +661,7 @@ def report(
     """Write the balance report: one self-contained HTML file with charts that opens offline."""
     from equilibrio.api import report as write_report
 
-    with _open_store(db) as workspace:
-        if analyze_first:
-            _analyze_quietly(workspace)
+    with _open_store(db, analyze_first=analyze_first) as workspace:
         path = write_report(workspace, out, lang=lang, rule=rule, promotion_target=target)
     console.print(f"Report written: [bold green]{path.resolve()}[/]")
 
