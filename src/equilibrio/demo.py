@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from equilibrio.api import Workspace
-from equilibrio.report.balance_report import render_report
+from equilibrio.report.balance_report import render_report, report_data
 from equilibrio.report.overview import render_overview
 from equilibrio.store.duck import Store
 from equilibrio.store.ingest import IngestResult, ProgressCallback
@@ -48,7 +48,8 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
         mix = workspace.content_mix()
         assert isinstance(mix, dict)
         conversation = workspace.conversation()
-        network = workspace.network().summary
+        data = report_data(workspace.store)  # the report's analysis and network, computed once
+        network = data["network"]
         html_path = render_overview(
             workspace.store,
             out_dir / "equilibrio-demo.html",
@@ -60,9 +61,12 @@ def run_demo(out_dir: Path, *, progress: ProgressCallback | None = None) -> Demo
             attribution=ATTRIBUTION,
         )
         report_path = render_report(
-            workspace.store, out_dir / "equilibrio-report.html", title="Customer care and a Facebook page: balance"
+            workspace.store,
+            out_dir / "equilibrio-report.html",
+            title="Customer care and a Facebook page: balance",
+            data=data,
         )
-        score = workspace.balance()["score"]["value"]
+        score = data["analysis"]["score"]["value"]
     return DemoResult(
         html_path=html_path.resolve(),
         db_path=db_path.resolve(),

@@ -259,15 +259,20 @@ def render_report(
     rule: Rule = "80/20",
     promotion_target: float | None = None,
     title: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Path:
     """Write the balance report to ``path`` and return it.
+
+    ``data`` is a :func:`report_data` result the caller already has (computed with the same
+    ``lang``, ``rule`` and target), so the analysis is not run twice.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     render_report(Store(None), Path(folder) / "report.html").stat().st_size > 1_000_000
     True
     """
-    data = report_data(store, lang=lang, rule=rule, promotion_target=promotion_target)
+    if data is None:
+        data = report_data(store, lang=lang, rule=rule, promotion_target=promotion_target)
     analysis, graph = data["analysis"], data["_graph"]
     words = _LABELS[lang]
     curves = analysis["balance_curve"]
