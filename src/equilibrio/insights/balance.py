@@ -15,6 +15,7 @@ from equilibrio.metrics.balance import balance_curve, weekly_balance
 from equilibrio.metrics.conversation import conversation_health, net_sentiment_by_period, unanswered_queue
 from equilibrio.metrics.engagement import engagement_by_intent, median_interactions_by_category, prepare_engagement
 from equilibrio.nlp.intent import INTENT_LABELS
+from equilibrio.nlp.sentiment import net_sentiment
 from equilibrio.store.duck import Store
 
 Rule = Literal["80/20", "thirds"]
@@ -316,7 +317,7 @@ def balance_analysis(
             "formula": "100 * max(0, 1 - std/mean) of each brand account's messages per week over its active span "
             "(empty weeks included), accounts weighted by messages",
         }
-    net = (positive - negative) / (positive + negative) if positive + negative else None
+    net = net_sentiment(positive, negative)
     if net is not None:
         parts["sentiment"] = {
             "value": sentiment_score(net),
