@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from equilibrio.api import Workspace
+from equilibrio.insights.balance import Lang
+from equilibrio.metrics.attributes import ATTRIBUTE_GROUPS, attribute_model
 from equilibrio.metrics.attribution import attribution
 from equilibrio.metrics.balance import balance_curve
 from equilibrio.report.balance_report import render_report, report_data, report_json
+from equilibrio.store.duck import Store
 
 GOLDEN = Path(__file__).parent / "golden" / "balance_demo_sample.json"
 
@@ -72,6 +77,81 @@ def test_balance_curve_says_it_cannot_tell_on_noise() -> None:
     curve = balance_curve(_weeks(shares, rng.normal(50, 20, 20)), "mean_interactions")
     assert curve["status"] == "uncertain" and curve["turning_point_share"] is None
     assert "cannot tell" in curve["statement"]
+
+
+def test_balance_curve_speaks_spanish() -> None:
+    rng = np.random.default_rng(2)
+    shares = rng.uniform(0.0, 0.8, 20)
+    curve = balance_curve(_weeks(shares, rng.normal(50, 20, 20)), "mean_interactions", lang="es")
+    assert curve["statement"].startswith("los datos no permiten saber")
+    assert "las interacciones medias" in curve["statement"]
+
+
+def _attribute_store(effects: dict[str, float], posts: int = 4000, seed: int = 3) -> Store:
+    """Brand posts whose log interactions follow ``effects`` plus a cell effect that is confounded
+    with humour: the second platform posts humour four times as often and gets twice the baseline."""
+    rng = np.random.default_rng(seed)
+    store = Store(None)
+    platform = rng.integers(0, 2, posts)
+    humour_rate = np.where(platform == 1, 0.4, 0.1)
+    flags = {name: rng.random(posts) < 0.2 for name in ATTRIBUTE_GROUPS}
+    flags["humour"] = rng.random(posts) < humour_rate
+    informative = flags["price"] | flags["deal"] | flags["contest"] | flags["brand_mention"]
+    personality = flags["emotion"] | flags["humour"] | flags["holiday"]
+    log_interactions = 2.0 + 2.0 * platform + rng.normal(0, 0.5, posts)
+    for name, effect in effects.items():
+        on = (informative & personality) if name == "informative_with_personality" else flags[name]
+        log_interactions += effect * on
+    created_at = [datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(days=int(d)) for d in rng.integers(0, 420, posts)]
+    post_ids = [f"p{i}" for i in range(posts)]
+    engagement = pa.table(
+        {
+            "post_id": post_ids,
+            "platform": np.where(platform == 1, "facebook", "twitter"),
+            "created_at": pa.array(created_at, pa.timestamp("us", tz="UTC")),
+            "paid_status": ["organic"] * posts,
+            "kind": ["post"] * posts,
+            "interactions": np.expm1(log_interactions),
+        }
+    )
+    store.create_temp_table("eng_post", engagement.schema)
+    store.append_arrow("eng_post", engagement)
+    labels = pa.table(
+        {
+            "post_id": post_ids,
+            "model_version": ["test"] * posts,
+            "labelled_at": pa.array(created_at, pa.timestamp("us", tz="UTC")),
+            "lang": ["en"] * posts,
+            **{f"attr_{name}": flags[name] for name in ATTRIBUTE_GROUPS},
+        }
+    )
+    store.create_temp_table("label_rows", labels.schema)
+    store.append_arrow("label_rows", labels)
+    store.execute(f"INSERT INTO post_labels ({', '.join(labels.column_names)}) SELECT * FROM label_rows")
+    return store
+
+
+def test_attribute_model_recovers_known_effects_despite_confounded_cells() -> None:
+    effects = {"humour": 0.30, "price": -0.25, "informative_with_personality": 0.20}
+    model = attribute_model(_attribute_store(effects))
+    assert model["status"] == "fitted" and model["standard_errors"] == "clustered by week"
+    by_name = {c["attribute"]: c for c in model["coefficients"]}
+    assert set(by_name) == {*ATTRIBUTE_GROUPS, "informative_with_personality"}
+    for name, coefficient in by_name.items():
+        true = effects.get(name, 0.0)
+        low, high = coefficient["interval"]
+        assert low <= true <= high, (name, coefficient)
+        assert coefficient["clear"] == (name in effects), (name, coefficient)
+    # Without the platform fixed effect, humour would absorb part of the platform's doubled baseline.
+    assert by_name["humour"]["coefficient"] == pytest.approx(0.30, abs=0.06)
+    assert by_name["humour"]["relative_difference"] == pytest.approx(
+        np.expm1(by_name["humour"]["coefficient"]), abs=1e-3
+    )
+
+
+def test_attribute_model_needs_enough_posts() -> None:
+    model = attribute_model(_attribute_store({}, posts=50))
+    assert model["status"] == "too_few_posts" and model["posts"] == 50
 
 
 def test_balance_curve_needs_enough_weeks() -> None:
@@ -158,4 +238,58 @@ def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_
             charts.nth(index).locator(".main-svg").first.wait_for(timeout=15_000)
         assert page.locator("#most_promotional").inner_text().count('<script>alert("x")</script>') == 1
         browser.close()
+    assert errors == []
+
+
+def _open_in_browser(page_path: Path) -> tuple[list[str], list[str]]:
+    """Open a report in Debian's chromium; return the rendered chart names and the page's errors."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_path.as_uri())
+        charts = page.locator("[data-chart]")
+        rendered = []
+        for index in range(charts.count()):
+            charts.nth(index).locator(".main-svg").first.wait_for(timeout=15_000)
+            rendered.append(str(charts.nth(index).get_attribute("data-chart")))
+        browser.close()
+    return rendered, errors
+
+
+@pytest.mark.parametrize(
+    ("name", "brands", "lang"),
+    [
+        ("en_tesla_2014_2019.csv", ["@Tesla"], "en"),
+        ("en_yumbrands_2012_2022.csv", ["@yumbrands"], "en"),
+        ("es_banks_2020.csv", [], "es"),
+    ],
+)
+def test_full_report_on_real_timelines(
+    workspace: Workspace, shared_data: Path, tmp_path: Path, name: str, brands: list[str], lang: Lang
+) -> None:
+    workspace.add_brands(brands)
+    workspace.ingest(shared_data / "brand_posts" / name)
+    workspace.analyze(mode="fast")
+    data = report_data(workspace.store, lang=lang)
+    analysis = data["analysis"]
+    # Every timeline has hundreds of labelled brand posts with like/retweet counts over years.
+    assert analysis["content_mix"]["overall"]["posts"] > 1500
+    assert analysis["attribute_model"]["status"] == "fitted"
+    model = analysis["attribute_model"]
+    # The bank tweets cover 15 weeks of 2020: too few clusters, so robust errors, said as such.
+    expected_errors = "clustered by week" if model["weeks"] >= 20 else "heteroskedasticity-robust (HC1)"
+    assert model["standard_errors"] == expected_errors
+    assert analysis["balance_curve"]["engagement"]["status"] in ("turning_point", "uncertain")
+    assert analysis["score"]["value"] is not None and analysis["recommendations"]
+    if lang == "es":  # every sentence the report makes is in the report's language
+        assert analysis["attribute_model"]["statement"].startswith("Frente a mensajes")
+        assert analysis["balance_curve"]["engagement"]["statement"].startswith(("en las semanas", "los datos no"))
+    page = render_report(workspace.store, tmp_path / "report.html", lang=lang, data=data)
+    rendered, errors = _open_in_browser(page)
+    assert {"mix", "curve_engagement", "engagement", "attributes"} <= set(rendered)
     assert errors == []

@@ -136,10 +136,16 @@ class Workspace:
         return build_network(self.store, start, end)
 
     def balance(
-        self, *, rule: str = "80/20", promotion_target: float | None = None, lang: str = "en"
+        self,
+        *,
+        rule: str = "80/20",
+        promotion_target: float | None = None,
+        lang: str = "en",
+        attribute_model: bool = True,
     ) -> dict[str, Any]:
         """Content mix against the target, engagement and conversions per intent, the balance curve,
-        the balance score and recommendations (definitions: docs/metrics.md).
+        the attribute model (unless ``attribute_model=False``), the balance score and
+        recommendations (definitions: docs/metrics.md).
 
         >>> import equilibrio
         >>> equilibrio.load().balance()["score"]["value"] is None
@@ -154,6 +160,7 @@ class Workspace:
             rule="thirds" if rule == "thirds" else "80/20",
             promotion_target=promotion_target,
             lang="es" if lang == "es" else "en",
+            with_attribute_model=attribute_model,
         )
 
     def close(self) -> None:

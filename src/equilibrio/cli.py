@@ -594,13 +594,20 @@ def balance(
     rule: RuleOption = "80/20",
     target: TargetOption = None,
     lang: LangOption = "en",
+    attribute_model: Annotated[
+        bool,
+        typer.Option(
+            "--attribute-model/--no-attribute-model",
+            help="Fit engagement against informative vs brand-personality attributes (Lee, Hosanagar & Nair 2018).",
+        ),
+    ] = True,
     analyze_first: AnalyzeFirstOption = True,
     json_output: JsonOption = False,
 ) -> None:
     """Are we selling too much? Content mix vs target, engagement and conversions per intent, the
     balance curve, the 0-100 balance score and recommendations (definitions: docs/metrics.md)."""
     with _open_store(db, analyze_first=analyze_first) as workspace:
-        figures = workspace.balance(rule=rule, promotion_target=target, lang=lang)
+        figures = workspace.balance(rule=rule, promotion_target=target, lang=lang, attribute_model=attribute_model)
     if json_output:
         _emit_json(figures)
         return
@@ -642,6 +649,7 @@ def balance(
         )
     for name, curve in figures["balance_curve"].items():
         console.print(f"Balance curve ({name}): {curve['statement']}", markup=False, highlight=False)
+    console.print(f"Attribute model: {figures['attribute_model']['statement']}", markup=False, highlight=False)
     score = figures["score"]
     parts = ", ".join(f"{name.replace('_', ' ')} {part['value']:g}" for name, part in score["parts"].items())
     console.print(f"[bold]Balance score {_fmt(score['value'])}/100[/] ({parts})", highlight=False)

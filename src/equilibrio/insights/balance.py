@@ -10,6 +10,7 @@ import math
 from typing import Any, Final, Literal
 
 from equilibrio.errors import ConfigurationError
+from equilibrio.metrics.attributes import attribute_model
 from equilibrio.metrics.attribution import attribution
 from equilibrio.metrics.balance import balance_curve, weekly_balance
 from equilibrio.metrics.conversation import conversation_health, net_sentiment_by_period, unanswered_queue
@@ -22,6 +23,9 @@ Rule = Literal["80/20", "thirds"]
 Lang = Literal["en", "es"]
 TARGETS: Final[dict[str, float]] = {"80/20": 0.20, "thirds": 1 / 3}
 _UNDERSELL_SHARE: Final = 0.05
+# A timeline export holds few audience messages (mostly reposted ones); fewer than this many
+# audience turns say little about how the brand answers, so responsiveness is not scored.
+MIN_AUDIENCE_TURNS: Final = 30
 
 _MIX_SQL = """
 SELECT {dimension} AS key, count(*) AS posts,
@@ -198,13 +202,14 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "under an hour in opening hours.",
         "unanswered": "{rate:.0%} of messages that needed an answer got none within {hours} h. Start with the "
         "unanswered queue: {queue} are waiting, questions and unhappy customers first.",
-        "broadcast": "You publish {ratio:.1f} replies per broadcast post: the audience hears a megaphone. Reply "
+        "broadcast": "You publish {ratio:.2f} replies per broadcast post: the audience hears a megaphone. Reply "
         "to comments and join the threads people start.",
         "cadence": "Your weekly rhythm is irregular (some weeks {max} posts, others {min}). A steadier cadence "
         "keeps the conversation alive.",
         "sentiment": "Net audience sentiment is {net:+.2f}. Read the detractors list and answer their complaints "
         "in public before promoting again.",
         "curve": "Balance curve: {statement}.",
+        "no_conversions": "no attributed conversions",
         "good": "The balance looks healthy: keep the current mix and response times.",
         "no_brand": "No brand posts found, so there is no balance to score: mark the brand's accounts with "
         "`equilibrio brands --db ... --add @handle` (or `--brand` at ingest).",
@@ -219,18 +224,106 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "menos de una hora en horario de atención.",
         "unanswered": "El {rate:.0%} de los mensajes que pedían respuesta no la recibió en {hours} h. Empieza "
         "por la bandeja de pendientes: {queue} esperan, primero preguntas y clientes molestos.",
-        "broadcast": "Publicas {ratio:.1f} respuestas por cada publicación propia: la audiencia oye un megáfono. "
+        "broadcast": "Publicas {ratio:.2f} respuestas por cada publicación propia: la audiencia oye un megáfono. "
         "Responde comentarios y únete a las conversaciones que inicia la gente.",
         "cadence": "Tu ritmo semanal es irregular (algunas semanas {max} publicaciones, otras {min}). Una "
         "cadencia estable mantiene viva la conversación.",
         "sentiment": "El sentimiento neto de la audiencia es {net:+.2f}. Revisa la lista de detractores y "
         "responde sus quejas en público antes de volver a promocionar.",
         "curve": "Curva de equilibrio: {statement}.",
+        "no_conversions": "no hay conversiones atribuidas",
         "good": "El equilibrio se ve sano: mantén la mezcla actual y los tiempos de respuesta.",
         "no_brand": "No hay publicaciones de la marca, así que no hay equilibrio que puntuar: marca sus cuentas "
         "con `equilibrio brands --db ... --add @cuenta` (o `--brand` al importar).",
     },
 }
+
+
+ATTRIBUTE_NAMES: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "price": "a price",
+        "deal": "a deal",
+        "contest": "a contest",
+        "brand_mention": "a brand or product mention",
+        "emotion": "emotion",
+        "humour": "humour",
+        "holiday": "a holiday",
+        "question": "a question",
+        "call_to_action": "a call to action",
+        "link": "a link",
+        "informative_with_personality": "informative and personality content together",
+    },
+    "es": {
+        "price": "un precio",
+        "deal": "una oferta",
+        "contest": "un concurso",
+        "brand_mention": "una mención de marca o producto",
+        "emotion": "emoción",
+        "humour": "humor",
+        "holiday": "una festividad",
+        "question": "una pregunta",
+        "call_to_action": "una llamada a la acción",
+        "link": "un enlace",
+        "informative_with_personality": "contenido informativo y de personalidad juntos",
+    },
+}
+_ATTRIBUTE_TEXT: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "fitted": "Compared with messages of the same platform, month, paid status and kind ({posts} messages, 95% "
+        "intervals): {findings}. Lee, Hosanagar & Nair (2018) found that emotion and humour go with "
+        "more engagement and price or deals alone with less. Associations, not effects of editing a post.",
+        "more": "messages with {items} had more interactions",
+        "fewer": "messages with {items} had fewer",
+        "unclear": "no clear difference for {items}",
+        "none": "no attribute shows a clear difference",
+        "too_few_posts": "The attribute model needs at least {min_posts} labelled brand messages with known "
+        "interactions; this store has {posts}.",
+        "no_variation": "The attribute model cannot be fitted: no attribute varies enough among the labelled "
+        "brand messages.",
+        "not_requested": "The attribute model was not requested.",
+    },
+    "es": {
+        "fitted": "Frente a mensajes de la misma plataforma, mes, pago y tipo ({posts} mensajes, intervalos del "
+        "95%): {findings}. Lee, Hosanagar y Nair (2018) encontraron que la emoción y el humor van con "
+        "más interacción y el precio o las ofertas solos con menos. Son asociaciones, no efectos de editar un "
+        "mensaje.",
+        "more": "los mensajes con {items} tuvieron más interacciones",
+        "fewer": "los mensajes con {items} tuvieron menos",
+        "unclear": "sin diferencia clara para {items}",
+        "none": "ningún atributo muestra una diferencia clara",
+        "too_few_posts": "El modelo de atributos necesita al menos {min_posts} mensajes de la marca etiquetados y "
+        "con interacciones conocidas; este almacén tiene {posts}.",
+        "no_variation": "No se puede ajustar el modelo de atributos: ningún atributo varía lo suficiente entre los "
+        "mensajes etiquetados de la marca.",
+        "not_requested": "No se pidió el modelo de atributos.",
+    },
+}
+
+
+def attribute_statement(model: dict[str, Any], lang: Lang = "en") -> str:
+    """The attribute model's result in one paragraph, with each clear difference and its interval."""
+    text = _ATTRIBUTE_TEXT[lang]
+    if model["status"] != "fitted":
+        return text[model["status"]].format(posts=model.get("posts"), min_posts=model.get("min_posts"))
+    names = ATTRIBUTE_NAMES[lang]
+
+    def item(c: dict[str, Any]) -> str:
+        low, high = c["relative_interval"]
+        return f"{names[c['attribute']]} ({c['relative_difference']:+.0%}; {low:+.0%} / {high:+.0%})"
+
+    more = [item(c) for c in model["coefficients"] if c["clear"] and c["coefficient"] > 0]
+    fewer = [item(c) for c in model["coefficients"] if c["clear"] and c["coefficient"] < 0]
+    unclear = [names[c["attribute"]] for c in model["coefficients"] if not c["clear"]]
+    parts = []
+    if more:
+        parts.append(text["more"].format(items=", ".join(more)))
+    if fewer:
+        parts.append(text["fewer"].format(items=", ".join(fewer)))
+    if not parts:
+        parts.append(text["none"])
+    if unclear:
+        parts.append(text["unclear"].format(items=", ".join(unclear)))
+    return text["fitted"].format(posts=model["posts"], findings="; ".join(parts))
 
 
 def _duration(minutes: float, lang: Lang) -> str:
@@ -247,6 +340,7 @@ def balance_analysis(
     promotion_target: float | None = None,
     lang: Lang = "en",
     response_window_hours: float = 24.0,
+    with_attribute_model: bool = True,
 ) -> dict[str, Any]:
     """Every figure of the balance report, JSON-ready.
 
@@ -266,11 +360,13 @@ def balance_analysis(
     conversions = attribution(store)
     weeks = weekly_balance(store)
     curves = {
-        "engagement": balance_curve(weeks, "mean_interactions"),
-        "conversions": balance_curve(weeks, "conversions")
+        "engagement": balance_curve(weeks, "mean_interactions", lang=lang),
+        "conversions": balance_curve(weeks, "conversions", lang=lang)
         if conversions["attributed"]
-        else {"outcome": "conversions", "status": "no_conversions", "statement": "no attributed conversions"},
+        else {"outcome": "conversions", "status": "no_conversions", "statement": _TEXT[lang]["no_conversions"]},
     }
+    attributes = attribute_model(store) if with_attribute_model else {"status": "not_requested"}
+    attributes["statement"] = attribute_statement(attributes, lang)
     conversation = conversation_health(store, response_window_hours)
     queue = unanswered_queue(store, limit=20, turns_prepared=True)
     sentiment = net_sentiment_by_period(store, "week")
@@ -288,7 +384,8 @@ def balance_analysis(
             "formula": "100 if share <= target; 100*(1-(share-target)/(1-target)) above; 50+50*share/0.05 under 5%",
         }
     response = conversation["response"]
-    if response["response_rate"] is not None:
+    enough_turns = response["audience_turns"] >= MIN_AUDIENCE_TURNS
+    if response["response_rate"] is not None and enough_turns:
         parts["responsiveness"] = {
             "value": responsiveness_score(response["response_rate"], response["median_first_response_minutes"]),
             "inputs": {
@@ -340,9 +437,9 @@ def balance_analysis(
     elif overall and overall["shares"]["promotion"] < _UNDERSELL_SHARE:
         advice.append(text["promotion_low"].format(share=overall["shares"]["promotion"]))
     median_first = response["median_first_response_minutes"]
-    if median_first is not None and median_first > 60:
+    if median_first is not None and enough_turns and median_first > 60:
         advice.append(text["slow"].format(minutes=_duration(median_first, lang)))
-    if response["response_rate"] is not None and response["response_rate"] < 0.9:
+    if response["response_rate"] is not None and enough_turns and response["response_rate"] < 0.9:
         advice.append(
             text["unanswered"].format(
                 rate=1 - response["response_rate"], hours=f"{response_window_hours:g}", queue=len(queue)
@@ -371,6 +468,7 @@ def balance_analysis(
         "conversions": conversions,
         "weekly": weeks,
         "balance_curve": curves,
+        "attribute_model": attributes,
         "conversation": {
             "response": response,
             "bidirectionality": both,
@@ -378,6 +476,20 @@ def balance_analysis(
         "unanswered_queue": queue,
         "sentiment_by_week": sentiment,
         "extreme_posts": extreme_posts(store),
-        "score": {"value": score, "parts": parts, "missing_parts": missing, "weights": "equal, over the parts present"},
+        "score": {
+            "value": score,
+            "parts": parts,
+            "missing_parts": missing,
+            "missing_reasons": {
+                name: (
+                    f"{response['audience_turns']} audience messages needed an answer; at least {MIN_AUDIENCE_TURNS} "
+                    "are needed to judge responsiveness"
+                    if name == "responsiveness" and response["audience_turns"]
+                    else "no data"
+                )
+                for name in missing
+            },
+            "weights": "equal, over the parts present",
+        },
         "recommendations": advice,
     }

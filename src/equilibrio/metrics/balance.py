@@ -95,8 +95,76 @@ def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], grid: npt.NDArr
     return model.predict(_design(grid, low, high))
 
 
-def balance_curve(weeks: list[dict[str, Any]], outcome: str, *, min_posts: int = 3) -> dict[str, Any]:
+_OUTCOME_NAMES: Final[dict[str, dict[str, str]]] = {
+    "en": {"mean_interactions": "mean interactions", "conversions": "conversions"},
+    "es": {"mean_interactions": "las interacciones medias", "conversions": "las conversiones"},
+}
+_STATEMENTS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "too_few_weeks": "only {weeks} weeks have at least {min_posts} labelled brand posts with {outcome} known; "
+        "the curve needs {needed}",
+        "no_variation": "promotion share stayed between {low:.0%} and {high:.0%}: too little variation to tell how "
+        "the outcome responds to it",
+        "turning_point": "in weeks above about {peak:.0%} promotion, {outcome} stopped rising (90% interval of the "
+        "turning point {peak_low:.0%}–{peak_high:.0%}, {weeks} weeks); an association across weeks, not proof of "
+        "cause",
+        "uncertain": "the data cannot tell where more promotion stops paying: over {weeks} weeks the turning point "
+        "falls inside the observed range in {inside:.0%} of bootstrap refits{anywhere}; rank correlation between "
+        "promotion share and {outcome} is {rho:+.2f}",
+        "anywhere": ", anywhere from {peak_low:.0%} to {peak_high:.0%}",
+    },
+    "es": {
+        "too_few_weeks": "solo {weeks} semanas tienen al menos {min_posts} publicaciones de la marca etiquetadas y "
+        "con {outcome} conocidas; la curva necesita {needed}",
+        "no_variation": "la proporción de promoción se quedó entre el {low:.0%} y el {high:.0%}: muy poca variación "
+        "para saber cómo responde el resultado",
+        "turning_point": "en las semanas con más de un {peak:.0%} de promoción, {outcome} dejaron de crecer "
+        "(intervalo del 90% del punto de inflexión {peak_low:.0%}–{peak_high:.0%}, {weeks} semanas); una "
+        "asociación entre semanas, no una prueba de causa",
+        "uncertain": "los datos no permiten saber dónde deja de rendir más promoción: en {weeks} semanas el punto "
+        "de inflexión cae dentro del rango observado en el {inside:.0%} de los reajustes bootstrap{anywhere}; la "
+        "correlación de rangos entre la proporción de promoción y {outcome} es {rho:+.2f}",
+        "anywhere": ", en cualquier punto entre el {peak_low:.0%} y el {peak_high:.0%}",
+    },
+}
+
+
+def describe_curve(curve: dict[str, Any], lang: str = "en") -> str:
+    """The plain-language statement of a :func:`balance_curve` result, in English or Spanish."""
+    text = _STATEMENTS[lang]
+    outcome = _OUTCOME_NAMES[lang].get(curve["outcome"], curve["outcome"].replace("_", " "))
+    status = curve["status"]
+    if status == "too_few_weeks":
+        return text[status].format(
+            weeks=curve["weeks"], min_posts=curve["min_posts_per_week"], outcome=outcome, needed=MIN_WEEKS
+        )
+    if status == "no_variation":
+        low, high = curve["observed_range"]
+        return text[status].format(low=low, high=high)
+    interval = curve["turning_point_interval"]
+    peak_low, peak_high = interval if interval else (None, None)
+    if status == "turning_point":
+        return text[status].format(
+            peak=curve["turning_point_share"],
+            outcome=outcome,
+            peak_low=peak_low,
+            peak_high=peak_high,
+            weeks=curve["weeks"],
+        )
+    anywhere = text["anywhere"].format(peak_low=peak_low, peak_high=peak_high) if interval else ""
+    return text["uncertain"].format(
+        weeks=curve["weeks"],
+        inside=curve["peak_inside_range_share"],
+        anywhere=anywhere,
+        outcome=outcome,
+        rho=curve["spearman_rho"],
+    )
+
+
+def balance_curve(weeks: list[dict[str, Any]], outcome: str, *, min_posts: int = 3, lang: str = "en") -> dict[str, Any]:
     """Fit ``outcome`` (``mean_interactions`` or ``conversions``) against the weekly promotion share.
+
+    The ``statement`` says what the fit shows in plain words, in ``lang`` (``en`` or ``es``).
 
     >>> balance_curve([], "mean_interactions")["status"]
     'too_few_weeks'
@@ -108,23 +176,15 @@ def balance_curve(weeks: list[dict[str, Any]], outcome: str, *, min_posts: int =
     ]
     result: dict[str, Any] = {"outcome": outcome, "weeks": len(points), "min_posts_per_week": min_posts}
     if len(points) < MIN_WEEKS:
-        return {
-            **result,
-            "status": "too_few_weeks",
-            "statement": (
-                f"only {len(points)} weeks have at least {min_posts} labelled brand posts with "
-                f"{outcome.replace('_', ' ')} known; the curve needs {MIN_WEEKS}"
-            ),
-        }
+        result["status"] = "too_few_weeks"
+        result["statement"] = describe_curve(result, lang)
+        return result
     x = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
     if float(x.max() - x.min()) < 0.1:
-        return {
-            **result,
-            "status": "no_variation",
-            "statement": f"promotion share stayed between {x.min():.0%} and {x.max():.0%}: too little variation to "
-            "tell how the outcome responds to it",
-        }
+        result.update(status="no_variation", observed_range=[round(float(x.min()), 4), round(float(x.max()), 4)])
+        result["statement"] = describe_curve(result, lang)
+        return result
     grid = np.linspace(float(x.min()), float(x.max()), _GRID_POINTS)
     fitted = _fit(x, y, grid)
     rng = np.random.default_rng(SEED)
@@ -151,22 +211,8 @@ def balance_curve(weeks: list[dict[str, Any]], outcome: str, *, min_posts: int =
         for g, f, lo, hi in zip(grid, fitted, low, high, strict=True)
     ]
     found = interior_share >= 0.8 and float(peak_high - peak_low) < 0.3
-    if found:
-        peak = float(grid[int(np.argmax(fitted))])
-        statement = (
-            f"in weeks above about {peak:.0%} promotion, {outcome.replace('_', ' ')} stopped rising "
-            f"(90% interval of the turning point {peak_low:.0%}–{peak_high:.0%}, {len(points)} weeks); "
-            "an association across weeks, not proof of cause"
-        )
-    else:
-        peak = None
-        statement = (
-            f"the data cannot tell where more promotion stops paying: over {len(points)} weeks the turning point "
-            f"falls inside the observed range in {interior_share:.0%} of bootstrap refits"
-            + (f", anywhere from {peak_low:.0%} to {peak_high:.0%}" if interior.any() else "")
-            + f"; rank correlation between promotion share and {outcome.replace('_', ' ')} is {rho:+.2f}"
-        )
-    return {
+    peak = float(grid[int(np.argmax(fitted))]) if found else None
+    curve_result = {
         **result,
         "status": "turning_point" if found else "uncertain",
         "turning_point_share": None if peak is None else round(peak, 3),
@@ -177,5 +223,6 @@ def balance_curve(weeks: list[dict[str, Any]], outcome: str, *, min_posts: int =
         "spearman_rho": round(rho, 3),
         "curve": curve,
         "points": [{"promotion_share": float(a), outcome: float(b)} for a, b in points],
-        "statement": statement,
     }
+    curve_result["statement"] = describe_curve(curve_result, lang)
+    return curve_result

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from equilibrio._version import __version__
-from equilibrio.insights.balance import Lang, Rule, balance_analysis
+from equilibrio.insights.balance import ATTRIBUTE_NAMES, Lang, Rule, balance_analysis
 from equilibrio.network.graph import build_network
 from equilibrio.store.duck import Store
 
@@ -65,6 +65,12 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "value": "value",
         "no_data": "Not enough data for this chart",
         "response": "Conversation health",
+        "attributes": "What content goes with engagement (attribute model)",
+        "relative_difference": "difference in interactions vs comparable posts (95% interval)",
+        "labelled_posts": "labelled brand posts",
+        "not_scored": "Not scored (no data)",
+        "footer": "Charts show associations across weeks and posts, not causes. Definitions: docs/metrics.md in "
+        "the equilibrio repository.",
     },
     "es": {
         "title": "¿Conversación o megáfono?",
@@ -95,8 +101,41 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "value": "valor",
         "no_data": "No hay datos suficientes para este gráfico",
         "response": "Salud de la conversación",
+        "attributes": "Qué contenido va con la interacción (modelo de atributos)",
+        "relative_difference": "diferencia en interacciones frente a publicaciones comparables (intervalo del 95%)",
+        "labelled_posts": "publicaciones de la marca etiquetadas",
+        "not_scored": "Sin puntuar (sin datos)",
+        "footer": "Los gráficos muestran asociaciones entre semanas y publicaciones, no causas. Definiciones: "
+        "docs/metrics.md en el repositorio de equilibrio.",
     },
 }
+
+
+# Names of score parts and conversation figures as the report shows them.
+_TERMS: Final[dict[str, dict[str, str]]] = {
+    "en": {},
+    "es": {
+        "promotion_pressure": "presión promocional",
+        "responsiveness": "capacidad de respuesta",
+        "bidirectionality": "bidireccionalidad",
+        "cadence": "regularidad",
+        "sentiment": "sentimiento",
+        "audience_turns": "turnos de la audiencia",
+        "response_rate": "tasa de respuesta",
+        "question_response_rate": "tasa de respuesta a preguntas",
+        "median_first_response_minutes": "mediana de primera respuesta (min)",
+        "p90_first_response_minutes": "p90 de primera respuesta (min)",
+        "brand_replies": "respuestas de la marca",
+        "brand_broadcasts": "publicaciones propias",
+        "replies_per_broadcast": "respuestas por publicación propia",
+        "joined_share": "conversaciones de la audiencia atendidas",
+        "mean_thread_depth": "profundidad media de los hilos",
+    },
+}
+
+
+def _term(key: str, lang: Lang) -> str:
+    return _TERMS[lang].get(key, key.replace("_", " "))
 
 
 @cache
@@ -195,6 +234,34 @@ def _category_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figur
     return figure
 
 
+def _attributes_chart(analysis: dict[str, Any], words: dict[str, str], lang: Lang) -> go.Figure | None:
+    """Each attribute's relative difference in interactions with its 95% interval, clear ones dark."""
+    model = analysis["attribute_model"]
+    rows = model.get("coefficients") or []
+    if not rows:
+        return None
+    names = ATTRIBUTE_NAMES[lang]
+    ordered = sorted(rows, key=lambda c: c["relative_difference"])
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[c["relative_difference"] for c in ordered],
+        y=[names[c["attribute"]] for c in ordered],
+        mode="markers",
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [c["relative_interval"][1] - c["relative_difference"] for c in ordered],
+            "arrayminus": [c["relative_difference"] - c["relative_interval"][0] for c in ordered],
+        },
+        marker={"size": 9, "color": ["#30343f" if c["clear"] else "#bbb" for c in ordered]},
+        text=[f"n={c['posts_with']}" for c in ordered],
+        showlegend=False,
+    )
+    figure.add_vline(x=0, line_dash="dash")
+    figure.update_layout(xaxis_tickformat="+.0%", xaxis_title=words["relative_difference"])
+    return figure
+
+
 def _network_chart(graph: ig.Graph) -> go.Figure | None:
     """The busiest accounts (by weighted degree) laid out by force, coloured by community."""
     if graph.vcount() == 0:
@@ -287,6 +354,7 @@ def render_report(
         "engagement": _embed(_engagement_chart(analysis, words)),
         "conversions": _embed(_conversions_chart(analysis, words)),
         "categories": _embed(_category_chart(analysis, words)),
+        "attributes": _embed(_attributes_chart(analysis, words, lang)),
         "network": _embed(_network_chart(graph)),
     }
     html_text = _ENV.get_template("balance.html.j2").render(
@@ -294,6 +362,7 @@ def render_report(
         network=data["network"],
         charts=charts,
         words=words,
+        term=lambda key: _term(key, lang),
         lang=lang,
         title=title or words["title"],
         plotly_js=_plotly_js(),
