@@ -30,7 +30,7 @@ from equilibrio.api import Workspace
 from equilibrio.cli import app
 from equilibrio.errors import ConfigurationError
 from equilibrio.metrics.conversation import BusinessHours
-from equilibrio.metrics.threads import build_threads
+from equilibrio.metrics.threads import build_threads, threads_are_current
 
 
 @pytest.fixture
@@ -50,6 +50,20 @@ def test_every_post_gets_a_conversation(ibm_three: Workspace) -> None:
     summary = build_threads(ibm_three.store)
     assert summary.posts == ibm_three.info()["posts"]
     assert summary.conversations == 3
+
+
+def test_threads_are_rebuilt_after_new_posts_or_brands_only(workspace: Workspace, fixtures: Path) -> None:
+    workspace.ingest(fixtures / "es_handle_threads.csv")  # no brand declared yet
+    assert workspace.conversation()["response"]["audience_turns"] == 0
+    assert threads_are_current(workspace.store)
+    workspace.add_brands(["@Citibanamex"])  # the same posts, but now two people talk to a brand
+    assert not threads_are_current(workspace.store)
+    assert workspace.conversation()["response"]["audience_turns"] == 4
+    workspace.ingest(fixtures / "ibm_three_threads.json")
+    assert not threads_are_current(workspace.store)
+    workspace.conversation()
+    posts, threaded = workspace.store.fetchone("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM threads)")
+    assert posts == threaded and threads_are_current(workspace.store)
 
 
 def test_response_times_match_the_hand_computed_ones(ibm_three: Workspace) -> None:

@@ -18,10 +18,10 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "brand.duckdb"
     with Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads
-        assert store.schema_version() == 4
+        assert store.schema_version() == 5
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 4
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 5
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

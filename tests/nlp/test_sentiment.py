@@ -21,10 +21,14 @@ def _write(path: Path, lines: list[str]) -> Path:
     return path
 
 
+# Lone surrogates (category Cs) cannot be written as UTF-8, so no text file can hold them.
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.text(alphabet=st.characters(blacklist_characters="\n\r"), min_size=1), st.sampled_from("012")),
+        st.tuples(
+            st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), min_size=1),
+            st.sampled_from("012"),
+        ),
         min_size=1,
         max_size=20,
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from equilibrio.errors import ConfigurationError
-from equilibrio.metrics.threads import build_threads
+from equilibrio.metrics.threads import build_threads, threads_are_current
 from equilibrio.nlp.sentiment import net_sentiment
 from equilibrio.store.duck import Store
 
@@ -64,8 +64,8 @@ CREATE OR REPLACE TEMP TABLE cv_brand AS
 SELECT DISTINCT t.author_key FROM threads t JOIN posts p USING (post_id) WHERE p.is_brand;
 
 CREATE OR REPLACE TEMP TABLE cv_in AS
-SELECT p.post_id, p.platform, p.created_at, p.time_precision = 'second' AS timed, p.text,
-       t.conversation_id, t.author_key, t.addressee_key, l.asks_question, l.question_evidence,
+SELECT p.post_id, p.platform, p.created_at, p.time_precision = 'second' AS timed,
+       t.conversation_id, t.author_key, t.addressee_key, l.asks_question,
        s.p_negative, a.followers
 FROM posts p JOIN threads t USING (post_id)
 LEFT JOIN post_labels l USING (post_id)
@@ -102,10 +102,9 @@ WITH met AS (
            arg_min(addressee_key, created_at) AS addressee_key,
            coalesce(bool_or(asks_question), FALSE) AS asks_question,
            bool_or(asks_question IS NOT NULL) AS question_known,
-           arg_max(question_evidence, asks_question::INTEGER) AS question_evidence,
+           arg_max(post_id, asks_question::INTEGER) FILTER (WHERE asks_question) AS question_post_id,
            max(p_negative) AS p_negative,
            max(followers) AS followers,
-           arg_min(text, created_at) AS first_text,
            min(responded_at) AS responded_at,
            any_value(responder_key) AS responder_key,
            bool_and(timed) AND coalesce(bool_and(response_timed), TRUE) AS timed
@@ -285,12 +284,8 @@ def _as_of(store: Store, as_of: datetime | None) -> datetime | None:
 
 
 def ensure_threads(store: Store) -> None:
-    """Rebuild threads when posts were added or changed since they were last built."""
-    stale = store.fetchone(
-        "SELECT (SELECT count(*) FROM posts) <> (SELECT count(*) FROM threads) "
-        "OR EXISTS (SELECT 1 FROM posts p LEFT JOIN threads t USING (post_id) WHERE t.post_id IS NULL)"
-    )[0]
-    if stale:
+    """Rebuild threads when posts or brands changed since they were last built."""
+    if not threads_are_current(store):
         build_threads(store)
 
 
@@ -374,14 +369,19 @@ WITH waiting AS (
            20 * coalesce(p_negative, 0) AS negative_points,
            15 * least(log10(1 + coalesce(followers, 0)) / 6, 1.0) AS reach_points
     FROM waiting
+), top AS (
+    SELECT *, age_points + question_points + negative_points + reach_points AS priority
+    FROM scored ORDER BY priority DESC, started_at LIMIT $limit
 )
-SELECT first_post_id, platform, conversation_id, author_key, brand_key, started_at, messages, waiting_hours,
-       asks_question, question_evidence, p_negative, followers, first_text,
-       age_points + question_points + negative_points + reach_points AS priority,
-       age_points, question_points, negative_points, reach_points
-FROM scored
-ORDER BY priority DESC, started_at
-LIMIT $limit
+-- Texts are looked up for the few rows shown, not carried through every turn.
+SELECT top.first_post_id, top.platform, top.conversation_id, top.author_key, top.brand_key, top.started_at,
+       top.messages, top.waiting_hours, top.asks_question, evidence.question_evidence, top.p_negative, top.followers,
+       first.text AS first_text, top.priority, top.age_points, top.question_points, top.negative_points,
+       top.reach_points
+FROM top
+JOIN posts first ON first.post_id = top.first_post_id
+LEFT JOIN post_labels evidence ON evidence.post_id = top.question_post_id
+ORDER BY top.priority DESC, top.started_at
 """
 
 FULL_AGE_HOURS: Final = 48.0

@@ -33,19 +33,27 @@ logger = logging.getLogger(__name__)
 DEFAULT_LINK_WINDOW_HOURS: Final = 48.0
 _MAX_JUMPS: Final = 40
 
-_MESSAGES_SQL = """
+# Texts are parsed once here: the handles a message mentions, and the handles it starts with.
+_MESSAGES_SQL = r"""
 CREATE OR REPLACE TEMP TABLE thr_msg AS
-SELECT p.post_id, p.platform, p.created_at, p.kind, p.is_brand, p.text, p.reply_to_id,
+SELECT p.post_id, p.platform, p.created_at, p.kind, p.is_brand, p.reply_to_id,
        p.conversation_id AS source_conversation_id,
-       coalesce(p.platform || ':' || lower(ltrim(a.handle, '@')), p.account_id) AS author_key
+       coalesce(p.platform || ':' || lower(ltrim(a.handle, '@')), p.account_id) AS author_key,
+       CASE WHEN p.kind <> 'repost' AND contains(p.text, '@')
+            THEN list_transform(regexp_extract_all(p.text, '@(\w+)', 1),
+                                lambda handle: p.platform || ':' || lower(handle))
+       END AS mentioned_keys,
+       CASE WHEN p.kind <> 'repost' AND regexp_matches(p.text, '^\s*@\w')
+            THEN list_transform(regexp_extract_all(regexp_extract(p.text, '^(\s*@\w+)+', 0), '@(\w+)', 1),
+                                lambda handle: p.platform || ':' || lower(handle))
+       END AS lead_keys
 FROM posts p LEFT JOIN accounts a USING (account_id)
 """
 
-_MENTIONS_SQL = r"""
+_MENTIONS_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_mention AS
-SELECT post_id, created_at, author_key,
-       platform || ':' || lower(unnest(regexp_extract_all(text, '@(\w+)', 1))) AS mentioned_key
-FROM thr_msg WHERE kind <> 'repost' AND contains(text, '@')
+SELECT post_id, created_at, author_key, unnest(mentioned_keys) AS mentioned_key
+FROM thr_msg WHERE mentioned_keys IS NOT NULL
 """
 
 _BRAND_KEYS_SQL = """
@@ -60,14 +68,11 @@ SELECT DISTINCT m.post_id, m.created_at, m.author_key
 FROM thr_mention m JOIN thr_brand_key b ON b.author_key = m.mentioned_key
 """
 
-_LEADING_SQL = r"""
+_LEADING_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_lead AS
-SELECT post_id, created_at, author_key, is_brand,
-       platform || ':' || lower(unnest(regexp_extract_all(
-           regexp_extract(text, '^(\s*@\w+)+', 0), '@(\w+)', 1))) AS lead_key
+SELECT post_id, created_at, author_key, is_brand, unnest(lead_keys) AS lead_key
 FROM thr_msg
-WHERE reply_to_id IS NULL AND source_conversation_id IS NULL AND kind <> 'repost'
-  AND regexp_matches(text, '^\s*@\w')
+WHERE reply_to_id IS NULL AND source_conversation_id IS NULL AND lead_keys IS NOT NULL
 """
 
 # ASOF joins find, for each leading handle, the latest earlier message by that handle that
@@ -103,7 +108,7 @@ WITH ordered AS (
     SELECT o.post_id, o.previous_id FROM ordered o JOIN thr_msg prev ON prev.post_id = o.previous_id
     WHERE prev.reply_to_id IS DISTINCT FROM o.post_id
 ), chosen AS (
-    SELECT m.post_id, m.platform, m.source_conversation_id,
+    SELECT m.post_id, m.platform, m.source_conversation_id, m.author_key, m.mentioned_keys, m.lead_keys[1] AS lead_key,
            CASE WHEN m.reply_to_id IS NOT NULL THEN m.reply_to_id
                 WHEN o.previous_id IS NOT NULL AND m.kind <> 'repost' THEN o.previous_id
                 ELSE h.parent_id END AS parent_ref,
@@ -135,35 +140,25 @@ _JUMP_CHANGED_SQL = """
 SELECT count(*) FROM thr_jump_next n JOIN thr_jump j USING (post_id) WHERE n.ancestor IS DISTINCT FROM j.ancestor
 """
 
-_WRITE_SQL = r"""
+_WRITE_SQL = """
 INSERT INTO threads
-WITH rooted AS (
-    SELECT n.post_id, n.parent_id, n.link, j.distance AS depth,
-           coalesce(j.ancestor, n.post_id) AS root_id
-    FROM thr_node n JOIN thr_jump j USING (post_id)
-), first_mention AS (
-    SELECT m.post_id,
-           platform || ':' || lower(regexp_extract(m.text, '^\s*@(\w+)', 1)) AS leading_key
-    FROM thr_msg m WHERE regexp_matches(m.text, '^\s*@\w')
-), brand_mention AS (
+WITH brand_mention AS (
     SELECT post_id, min(mb.mentioned_key) AS brand_key
     FROM thr_mention mb JOIN thr_brand_key b ON b.author_key = mb.mentioned_key
     GROUP BY post_id
 )
-SELECT r.post_id, r.parent_id,
-       coalesce(root.source_conversation_id, self.source_conversation_id,
-                CASE WHEN root_node.parent_ref IS NOT NULL AND root_node.parent_id IS NULL
-                     THEN root_node.parent_ref END,
-                r.root_id) AS conversation_id,
-       r.link, CAST(least(r.depth, 2147483647) AS INTEGER), self.author_key,
-       coalesce(parent.author_key, fm.leading_key, bm.brand_key) AS addressee_key
-FROM rooted r
-JOIN thr_msg self ON self.post_id = r.post_id
-JOIN thr_msg root ON root.post_id = r.root_id
-JOIN thr_node root_node ON root_node.post_id = r.root_id
-LEFT JOIN thr_msg parent ON parent.post_id = r.parent_id
-LEFT JOIN first_mention fm ON fm.post_id = r.post_id AND self.kind <> 'repost'
-LEFT JOIN brand_mention bm ON bm.post_id = r.post_id
+SELECT n.post_id, n.parent_id,
+       coalesce(root.source_conversation_id, n.source_conversation_id,
+                CASE WHEN root.parent_ref IS NOT NULL AND root.parent_id IS NULL THEN root.parent_ref END,
+                coalesce(j.ancestor, n.post_id)) AS conversation_id,
+       n.link, CAST(least(j.distance, 2147483647) AS INTEGER), n.author_key,
+       coalesce(parent.author_key, n.lead_key, bm.brand_key) AS addressee_key,
+       n.mentioned_keys
+FROM thr_node n
+JOIN thr_jump j USING (post_id)
+JOIN thr_node root ON root.post_id = coalesce(j.ancestor, n.post_id)
+LEFT JOIN thr_node parent ON parent.post_id = n.parent_id
+LEFT JOIN brand_mention bm ON bm.post_id = n.post_id
 """
 
 _TEMP_TABLES: Final = (
@@ -223,6 +218,25 @@ def _settle_roots(store: Store) -> int:
     return rounds
 
 
+_SOURCE_SQL = "SELECT count(*), max(last_ingest_id), count(*) FILTER (WHERE is_brand) FROM posts"
+_SOURCE_SETTING: Final = "threads_built_for"
+
+
+def threads_source(store: Store) -> str:
+    """What the threads depend on, cheaply: posts count, latest ingest, brand flags and handles.
+
+    Any ingest (new or updated posts) raises the latest ingest id, and any change of brands
+    changes the flags or the handles, so an unchanged value means the threads are current.
+    """
+    posts, latest_ingest, brand_posts = store.fetchone(_SOURCE_SQL)
+    return f"{posts}|{latest_ingest}|{brand_posts}|{','.join(store.brand_handles())}"
+
+
+def threads_are_current(store: Store) -> bool:
+    """True when ``threads`` was built from the posts and brands the store holds now."""
+    return store.setting(_SOURCE_SETTING) == threads_source(store)
+
+
 @dataclass(frozen=True)
 class ThreadSummary:
     """What :func:`build_threads` found."""
@@ -254,4 +268,5 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
         posts, conversations = store.fetchone("SELECT count(*), count(DISTINCT conversation_id) FROM threads")
         for name in _TEMP_TABLES:
             store.execute(f"DROP TABLE IF EXISTS {name}")  # fixed names from _TEMP_TABLES
+        store.set_setting(_SOURCE_SETTING, threads_source(store))
     return ThreadSummary(posts=int(posts), conversations=int(conversations), links=links, jump_rounds=rounds)

@@ -27,18 +27,17 @@ from equilibrio.store.duck import Store
 SEED: Final = 0
 MIN_ACTIVE_DAYS: Final = 2
 
-_EDGES_SQL = r"""
+_EDGES_SQL = """
 WITH window_posts AS (
-    SELECT p.post_id, p.created_at, t.author_key, t.addressee_key, t.parent_id, p.text, p.kind
+    SELECT t.author_key, t.addressee_key, t.parent_id, t.mentioned_keys
     FROM posts p JOIN threads t USING (post_id)
     WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
 ), replies AS (
     SELECT author_key AS source, addressee_key AS target, 'reply' AS how
     FROM window_posts WHERE addressee_key IS NOT NULL AND parent_id IS NOT NULL
 ), mentioned AS (
-    SELECT author_key AS source, addressee_key, parent_id,
-           split_part(author_key, ':', 1) || ':' || lower(unnest(regexp_extract_all(text, '@(\w+)', 1))) AS target
-    FROM window_posts WHERE contains(text, '@')
+    SELECT author_key AS source, addressee_key, parent_id, unnest(mentioned_keys) AS target
+    FROM window_posts WHERE mentioned_keys IS NOT NULL
 ), mentions AS (
     -- a reply's "@handle" names the person answered: that is the reply edge, not a second one
     SELECT source, target, 'mention' AS how FROM mentioned

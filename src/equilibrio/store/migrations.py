@@ -156,6 +156,14 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         ALTER TABLE threads_unkeyed RENAME TO threads;
         """,
     ),
+    (
+        5,
+        "threads keep the accounts each message mentions, so the network does not parse every text again",
+        """
+        ALTER TABLE threads ADD COLUMN mentioned_keys VARCHAR[];
+        DELETE FROM threads; -- rebuilt on next use, with the new column filled
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]
