@@ -111,7 +111,7 @@ class Workspace:
     ) -> dict[str, Any]:
         """Response metrics (under ``response``), bidirectionality and net sentiment per week.
 
-        Threads are rebuilt first when posts changed. Question and sentiment figures use the
+        Threads are rebuilt first when posts or brands changed. Question and sentiment figures use the
         labels written by :meth:`analyze`.
 
         >>> import equilibrio
