@@ -16,13 +16,11 @@ posts like the gold set. The weights live in ``equilibrio/models/`` and are writ
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +28,7 @@ import numpy.typing as npt
 from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.cues import CueMatch, find_cues
 from equilibrio.nlp.features import accurate_features, fast_features
+from equilibrio.nlp.model_files import WEIGHT_NAMES, read_model_files, read_shipped_model_files, write_model_files
 
 INTENT_LABELS = ("promotion", "conversation", "value")
 Mode = Literal["fast", "accurate", "routed"]
@@ -73,14 +72,6 @@ class IntentModel:
         return _read_model(directory)
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / f"{MODEL_NAME}.npz",
-            fast_coef=self.fast_coef.astype(np.float16),
-            fast_intercept=self.fast_intercept,
-            accurate_coef=self.accurate_coef,
-            accurate_intercept=self.accurate_intercept,
-        )
         meta = dict(self.meta)
         meta.update(
             version=self.version,
@@ -88,7 +79,7 @@ class IntentModel:
             accurate_temperature=self.accurate_temperature,
             route_threshold=self.route_threshold,
         )
-        (directory / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        write_model_files(directory, MODEL_NAME, {name: getattr(self, name) for name in WEIGHT_NAMES}, meta)
 
     # -- probabilities ---------------------------------------------------------------------------
     def fast_proba(
@@ -178,27 +169,24 @@ def softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return result
 
 
+_TRAINING_SCRIPT = "training/train_intent.py"
+
+
+def _model_from_files(meta: dict[str, Any], weights: dict[str, npt.NDArray[np.float32]]) -> IntentModel:
+    return IntentModel(
+        version=str(meta["version"]),
+        **weights,
+        fast_temperature=float(meta["fast_temperature"]),
+        accurate_temperature=float(meta["accurate_temperature"]),
+        route_threshold=float(meta["route_threshold"]),
+        meta=meta,
+    )
+
+
 def _read_model(directory: Path) -> IntentModel:
-    weights_path = directory / f"{MODEL_NAME}.npz"
-    meta_path = directory / f"{MODEL_NAME}.json"
-    if not weights_path.exists() or not meta_path.exists():
-        raise ConfigurationError(f"no intent model in {directory}: run `python training/train_intent.py` first")
-    meta = json.loads(meta_path.read_text())
-    with np.load(weights_path) as weights:
-        return IntentModel(
-            version=str(meta["version"]),
-            fast_coef=weights["fast_coef"].astype(np.float32),
-            fast_intercept=weights["fast_intercept"].astype(np.float32),
-            accurate_coef=weights["accurate_coef"].astype(np.float32),
-            accurate_intercept=weights["accurate_intercept"].astype(np.float32),
-            fast_temperature=float(meta["fast_temperature"]),
-            accurate_temperature=float(meta["accurate_temperature"]),
-            route_threshold=float(meta["route_threshold"]),
-            meta=meta,
-        )
+    return _model_from_files(*read_model_files(directory, MODEL_NAME, _TRAINING_SCRIPT))
 
 
 @cache
 def _shipped_model() -> IntentModel:
-    with resources.as_file(resources.files("equilibrio") / "models") as directory:
-        return _read_model(Path(directory))
+    return _model_from_files(*read_shipped_model_files(MODEL_NAME, _TRAINING_SCRIPT))

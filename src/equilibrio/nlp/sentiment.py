@@ -9,13 +9,11 @@ held-out figures are in ``docs/evaluation.md``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +22,7 @@ import scipy.sparse as sp
 from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.features import hashed_text
 from equilibrio.nlp.intent import softmax
+from equilibrio.nlp.model_files import WEIGHT_NAMES, read_model_files, read_shipped_model_files, write_model_files
 
 SENTIMENT_LABELS: Final = ("negative", "neutral", "positive")
 MODEL_NAME: Final = "sentiment"
@@ -79,17 +78,9 @@ class SentimentModel:
         return _shipped_model() if directory is None else _read_model(directory)
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / f"{MODEL_NAME}.npz",
-            fast_coef=self.fast_coef.astype(np.float16),
-            fast_intercept=self.fast_intercept,
-            accurate_coef=self.accurate_coef,
-            accurate_intercept=self.accurate_intercept,
-        )
         meta = dict(self.meta)
         meta.update(version=self.version, route_threshold=self.route_threshold)
-        (directory / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        write_model_files(directory, MODEL_NAME, {name: getattr(self, name) for name in WEIGHT_NAMES}, meta)
 
     def fast_proba(self, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
         if not texts:
@@ -143,25 +134,19 @@ def net_sentiment(positive: int, negative: int) -> float | None:
     return round((positive - negative) / total, 4) if total else None
 
 
+_TRAINING_SCRIPT = "training/train_sentiment.py"
+
+
+def _model_from_files(meta: dict[str, Any], weights: dict[str, npt.NDArray[np.float32]]) -> SentimentModel:
+    return SentimentModel(
+        version=str(meta["version"]), **weights, route_threshold=float(meta["route_threshold"]), meta=meta
+    )
+
+
 def _read_model(directory: Path) -> SentimentModel:
-    weights_path = directory / f"{MODEL_NAME}.npz"
-    meta_path = directory / f"{MODEL_NAME}.json"
-    if not weights_path.exists() or not meta_path.exists():
-        raise ConfigurationError(f"no sentiment model in {directory}: run `python training/train_sentiment.py`")
-    meta = json.loads(meta_path.read_text())
-    with np.load(weights_path) as weights:
-        return SentimentModel(
-            version=str(meta["version"]),
-            fast_coef=weights["fast_coef"].astype(np.float32),
-            fast_intercept=weights["fast_intercept"].astype(np.float32),
-            accurate_coef=weights["accurate_coef"].astype(np.float32),
-            accurate_intercept=weights["accurate_intercept"].astype(np.float32),
-            route_threshold=float(meta["route_threshold"]),
-            meta=meta,
-        )
+    return _model_from_files(*read_model_files(directory, MODEL_NAME, _TRAINING_SCRIPT))
 
 
 @cache
 def _shipped_model() -> SentimentModel:
-    with resources.as_file(resources.files("equilibrio") / "models") as directory:
-        return _read_model(Path(directory))
+    return _model_from_files(*read_shipped_model_files(MODEL_NAME, _TRAINING_SCRIPT))
