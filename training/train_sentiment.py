@@ -92,8 +92,9 @@ def main() -> None:
     for fold, (fit_rows, held_rows) in enumerate(StratifiedKFold(5, shuffle=True, random_state=SEED).split(y, strata)):
         pick = lambda rows, seq: [seq[i] for i in rows]  # noqa: E731
         models = fit(pick(fit_rows, train_texts), y[fit_rows], pick(fit_rows, train_langs), train_vectors[fit_rows])
-        fast, accurate = tiers_proba(models, pick(held_rows, train_texts), pick(held_rows, train_langs),
-                                     train_vectors[held_rows])
+        fast, accurate = tiers_proba(
+            models, pick(held_rows, train_texts), pick(held_rows, train_langs), train_vectors[held_rows]
+        )
         oof_fast[held_rows], oof_accurate[held_rows] = fast, accurate
         print(f"fold {fold + 1}/5 done", flush=True)
     accurate_f1 = f1_score(y, oof_accurate.argmax(1), average="macro")
@@ -125,8 +126,13 @@ def main() -> None:
         accurate_coef=accurate_model.coef_.astype(np.float32),
         accurate_intercept=accurate_model.intercept_.astype(np.float32),
         route_threshold=threshold,
-        meta={"trained_on": "xlm-t train (es, en)", "held_out": "xlm-t val", "val_scores": results,
-              "fast_C": FAST_C, "accurate_C": ACCURATE_C},
+        meta={
+            "trained_on": "xlm-t train (es, en)",
+            "held_out": "xlm-t val",
+            "val_scores": results,
+            "fast_C": FAST_C,
+            "accurate_C": ACCURATE_C,
+        },
     )
     model.save(MODELS)
     SCORES.write_text(json.dumps(results, indent=2))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues
+from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues_batch
 from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
 from equilibrio.nlp.questions import detect_question
@@ -102,7 +102,7 @@ def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -
     texts = [str(r["text"] or "") for r in rows]
     langs = detect_languages(texts, [r["lang"] if isinstance(r["lang"], str) else None for r in rows])
     brand_rows = [i for i, r in enumerate(rows) if r["is_brand"] and r["kind"] != "repost" and texts[i].strip()]
-    brand_cues = [find_cues(texts[i]) for i in brand_rows]
+    brand_cues = find_cues_batch([texts[i] for i in brand_rows])
     proba, tiers = model.predict_proba([texts[i] for i in brand_rows], [langs[i] for i in brand_rows], mode, brand_cues)
     by_row = {row: k for k, row in enumerate(brand_rows)}
     now = datetime.now(UTC)

@@ -16,7 +16,10 @@ posts like the gold set. The weights live in ``equilibrio/models/`` and are writ
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from equilibrio.errors import ConfigurationError
-from equilibrio.nlp.cues import CueMatch, find_cues
+from equilibrio.nlp.cues import CueMatch, find_cues_batch
 from equilibrio.nlp.features import accurate_features, fast_features
 from equilibrio.nlp.model_files import WEIGHT_NAMES, read_model_files, read_shipped_model_files, write_model_files
 
@@ -83,10 +86,23 @@ class IntentModel:
 
     # -- probabilities ---------------------------------------------------------------------------
     def fast_proba(
-        self, texts: Sequence[str], langs: Sequence[str], cues: Sequence[Sequence[CueMatch]] | None = None
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        cues: Sequence[Sequence[CueMatch]] | None = None,
+        workers: int = 1,
     ) -> npt.NDArray[np.float64]:
+        """Fast-tier probabilities; ``workers`` > 1 spreads big batches over that many processes.
+
+        Only batches of :data:`PARALLEL_MIN_TEXTS` texts or more whose cues are not given are
+        split (smaller ones are not worth starting processes for). The processes are *spawned*,
+        so, as with any Python multiprocessing, a script that asks for workers must keep its
+        top-level code under ``if __name__ == "__main__":``.
+        """
         if not texts:
             return np.zeros((0, len(INTENT_LABELS)))
+        if workers > 1 and cues is None and len(texts) >= PARALLEL_MIN_TEXTS:
+            return _parallel_fast_proba(self, texts, langs, workers)
         logits = fast_features(texts, langs, cues) @ self.fast_coef.T + self.fast_intercept
         return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
 
@@ -100,7 +116,7 @@ class IntentModel:
         from equilibrio.nlp.embeddings import embed
 
         if cues is None:
-            cues = [find_cues(text) for text in texts]
+            cues = find_cues_batch(texts)
         if fast is None:
             fast = self.fast_proba(texts, langs, cues)
         features = accurate_features(embed(texts), texts, langs, cues)
@@ -114,23 +130,26 @@ class IntentModel:
         langs: Sequence[str],
         mode: Mode = "routed",
         cues: Sequence[Sequence[CueMatch]] | None = None,
+        workers: int = 1,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_]]:
         """Probabilities (rows in :data:`INTENT_LABELS` order) and the tier that produced each row.
 
-        ``cues`` are the texts' :func:`find_cues` matches when the caller already has them.
+        ``cues`` are the texts' :func:`find_cues` matches when the caller already has them;
+        ``workers`` as in :meth:`fast_proba`.
         """
         if mode not in MODES:
             raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
-        if cues is None:
-            cues = [find_cues(text) for text in texts]
-        fast = self.fast_proba(texts, langs, cues)
+        fast = self.fast_proba(texts, langs, cues, workers)
         tiers = np.full(len(texts), "fast", dtype="<U8")
         if mode == "fast" or not len(texts):
             return fast, tiers
         routed = np.arange(len(texts)) if mode == "accurate" else np.where(fast.max(1) < self.route_threshold)[0]
         if len(routed):
             fast[routed] = self.accurate_proba(
-                [texts[i] for i in routed], [langs[i] for i in routed], fast[routed], [cues[i] for i in routed]
+                [texts[i] for i in routed],
+                [langs[i] for i in routed],
+                fast[routed],
+                None if cues is None else [cues[i] for i in routed],
             )
             tiers[routed] = "accurate"
         return fast, tiers
@@ -142,7 +161,7 @@ class IntentModel:
         >>> model.classify(["@ana Hola Ana, escríbenos por DM y lo revisamos"], ["es"], mode="fast")[0].label
         'conversation'
         """
-        cues = [find_cues(text) for text in texts]
+        cues = find_cues_batch(texts)
         proba, tiers = self.predict_proba(texts, langs, mode, cues)
         results = []
         for matches, row, tier in zip(cues, proba, tiers, strict=True):
@@ -155,6 +174,33 @@ class IntentModel:
                 )
             )
         return results
+
+
+PARALLEL_MIN_TEXTS = 10_000
+
+
+@cache
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    # "spawn", not fork: the parent may already run Polars' and DuckDB's thread pools, which a
+    # forked child would inherit in an undefined state.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _fast_proba_chunk(model: IntentModel, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
+    return model.fast_proba(texts, langs)
+
+
+def _parallel_fast_proba(
+    model: IntentModel, texts: Sequence[str], langs: Sequence[str], workers: int
+) -> npt.NDArray[np.float64]:
+    # Only probabilities come back: pickling every text's cues costs as much as finding them.
+    bounds = np.linspace(0, len(texts), workers + 1).astype(int)
+    pool = _worker_pool(workers)
+    futures = [
+        pool.submit(_fast_proba_chunk, model, list(texts[start:end]), list(langs[start:end]))
+        for start, end in itertools.pairwise(bounds)
+    ]
+    return np.vstack([future.result() for future in futures])
 
 
 def training_text_key(text: str) -> str:
