@@ -70,14 +70,16 @@ def _sql_list(values: Iterable[str]) -> str:
 
 _QUALIFY = "CASE WHEN {col} IS NULL OR starts_with({col}, platform || ':') THEN {col} ELSE platform || ':' || {col} END"
 
-# Validation is a view over the staged rows: only rejects are materialized, so a clean
-# 10M-post file is not copied once more just to be checked.
+# Validation and normalisation run once per row, into ``_rowcheck``; rejects, accounts and
+# posts are then read from it without evaluating the checks again. The bulk JSONL path feeds it
+# straight from DuckDB's reader, so a clean file is parsed, checked and stored without a
+# staging copy. ``{source}`` is ``_stage_posts`` or that reader (constants of this module).
+_LOCATION = "coalesce('line ' || source_line, source_record, 'record ' || seq)"
 _CHECK_POSTS = f"""
-CREATE OR REPLACE TEMP VIEW _rowcheck AS
+CREATE OR REPLACE TEMP TABLE _rowcheck AS
 WITH parsed AS (
-    SELECT *, TRY_CAST(created_at AS TIMESTAMPTZ) AS ts,
-           coalesce('line ' || source_line, source_record, 'record ' || seq) AS location
-    FROM _stage_posts
+    SELECT *, TRY_CAST(created_at AS TIMESTAMPTZ) AS ts
+    FROM {{source}}
 )
 SELECT * REPLACE (
         {_QUALIFY.format(col="post_id")} AS post_id,
@@ -108,21 +110,24 @@ FROM parsed
 """
 
 
-def _collect_rejects(view: str, key: str, excerpt: str) -> str:
+def _collect_rejects(view: str, key: str, excerpt: str, location: str = "location") -> str:
     """SQL for ``_rejected``: rows ``view`` rejects, and every repeat of ``key`` after its first row.
 
-    ``view``, ``key`` and ``excerpt`` are constants of this module, never user input.
+    ``view``, ``key``, ``excerpt`` and ``location`` are constants of this module, never user input.
+    Locations are only spelled out for rejected rows.
     """
     return f"""
 CREATE OR REPLACE TEMP TABLE _rejected AS
-WITH dups AS (
-    SELECT {key}, min(seq) AS first_seq, arg_min(location, seq) AS first_location
-    FROM {view} WHERE reason IS NULL GROUP BY {key} HAVING count(*) > 1
+WITH repeated AS (
+    SELECT {key} FROM {view} WHERE reason IS NULL GROUP BY {key} HAVING count(*) > 1
+), dups AS (
+    SELECT {key}, min(seq) AS first_seq, arg_min({location}, seq) AS first_location
+    FROM {view} SEMI JOIN repeated USING ({key}) WHERE reason IS NULL GROUP BY {key}
 )
-SELECT seq, location, reason, {excerpt} AS excerpt
+SELECT seq, {location} AS location, reason, {excerpt} AS excerpt
 FROM {view} WHERE reason IS NOT NULL
 UNION ALL
-SELECT seq, location, 'duplicate {key} ' || {key} || ' (first seen at ' || first_location || ')', {excerpt}
+SELECT seq, {location}, 'duplicate {key} ' || {key} || ' (first seen at ' || first_location || ')', {excerpt}
 FROM {view} JOIN dups USING ({key})
 WHERE reason IS NULL AND seq <> first_seq
 """
@@ -250,10 +255,13 @@ class _Staging:
         self.store.append_arrow("ingest_rejects", table)
 
 
-def _check_posts(store: Store) -> int:
-    """Validate the staged posts: rejects into ``_rejected``, the rest seen through ``_checked``."""
-    store.execute(_CHECK_POSTS)
-    store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)"))
+def _check_posts(store: Store, source: str = "_stage_posts", params: dict[str, Any] | None = None) -> int:
+    """Validate posts from ``source``: rejects into ``_rejected``, the rest seen through ``_checked``.
+
+    ``source`` is ``_stage_posts`` or the bulk reader's SELECT, both built in this module.
+    """
+    store.execute(_CHECK_POSTS.format(source=source), params)
+    store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)", _LOCATION))
     store.execute(_accepted("_checked", "_rowcheck"))
     return int(store.fetchone("SELECT count(*) FROM _rejected")[0])
 
@@ -266,13 +274,13 @@ def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, i
         {"ingest_id": ingest_id, "source": source_name},
     )
     store.execute(_MERGE_ACCOUNTS, params)
-    staged, rejected = store.fetchone("SELECT (SELECT count(*) FROM _stage_posts), (SELECT count(*) FROM _rejected)")
+    staged, rejected = store.fetchone("SELECT (SELECT count(*) FROM _rowcheck), (SELECT count(*) FROM _rejected)")
     valid = int(staged) - int(rejected)
     # Update existing posts first, so rows inserted below are not compared with themselves.
     updated = int(store.fetchone(_UPDATE_POSTS, params)[0])
     inserted = int(store.fetchone(_INSERT_POSTS, params)[0])
     store.execute("DROP VIEW _checked")
-    store.execute("DROP VIEW _rowcheck")
+    store.execute("DROP TABLE _rowcheck")
     store.execute("DROP TABLE _rejected")
     return inserted, updated, valid - inserted - updated
 
@@ -304,9 +312,9 @@ _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOL
 
 
 def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: ImportOptions) -> bool:
-    """Bulk path for clean JSON Lines: DuckDB's parallel reader straight into staging.
+    """Bulk path for clean JSON Lines: DuckDB's parallel reader straight into the row checks.
 
-    Returns False (leaving staging empty) whenever the file is not perfectly clean: a parse or
+    Returns False (leaving no checks behind) whenever the file is not perfectly clean: a parse or
     type error, a row that validation would reject, or visible mojibake. The block reader then
     takes over and names every offending line, which DuckDB's reader cannot do.
     """
@@ -330,26 +338,31 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     if options.platform:
         params["platform"] = options.platform
     store.execute("CREATE OR REPLACE TEMP SEQUENCE _stage_seq")
+    reader = (
+        f"(SELECT {select}, nextval('_stage_seq') AS seq FROM read_json($path, "
+        f"format = 'newline_delimited', columns = {{{columns}}}))"
+    )
     try:
-        store.execute(
-            f"INSERT INTO _stage_posts SELECT {select}, nextval('_stage_seq') FROM read_json($path, "
-            f"format = 'newline_delimited', columns = {{{columns}}})",
-            params,
-        )
+        rejected = _check_posts(store, reader, params)
     except duckdb.Error as exc:
         logger.info("bulk JSONL path declined for %s (%s); reading block by block", path, exc)
-        store.execute("DELETE FROM _stage_posts")
+        _drop_checks(store)
         return False
-    staged = int(store.fetchone("SELECT count(*) FROM _stage_posts")[0])
-    mojibake = store.fetchone(
-        "SELECT count(*) FROM _stage_posts WHERE regexp_matches(text, ?)", [MOJIBAKE_HINT.pattern]
-    )[0]
-    if staged == 0 or mojibake or _check_posts(store):
-        store.execute("DELETE FROM _stage_posts")
+    staged, mojibake = store.fetchone(
+        "SELECT count(*), count(*) FILTER (WHERE regexp_matches(text, ?)) FROM _rowcheck", [MOJIBAKE_HINT.pattern]
+    )
+    if staged == 0 or mojibake or rejected:
+        _drop_checks(store)
         return False
-    staging.rows_read = staged
+    staging.rows_read = int(staged)
     staging.has_posts = True
     return True
+
+
+def _drop_checks(store: Store) -> None:
+    store.execute("DROP VIEW IF EXISTS _checked")
+    store.execute("DROP TABLE IF EXISTS _rowcheck")
+    store.execute("DROP TABLE IF EXISTS _rejected")
 
 
 def ingest_file(
