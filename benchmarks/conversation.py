@@ -25,15 +25,15 @@ Each implementation runs in its own child process, so peak RSS is its own:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _runner import build_atomically, report_from_child, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(__file__).resolve().parent / "_data"
@@ -266,11 +266,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Path], dict[str, Any]]] = {
 
 
 def child(name: str, db: str) -> None:
-    start = time.perf_counter()
-    figures = IMPLEMENTATIONS[name](Path(db))
-    figures["seconds"] = time.perf_counter() - start
-    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(figures, default=str))
+    report_from_child(lambda: IMPLEMENTATIONS[name](Path(db)))
 
 
 def main() -> None:
@@ -285,11 +281,8 @@ def main() -> None:
         child(*args.child)
         return
     if args.generate:
-        target = Path(args.generate[0])
-        partial = target.with_suffix(".partial")  # an interrupted run must not leave a short store behind
-        partial.unlink(missing_ok=True)
-        generate(partial, int(args.generate[1]), int(args.generate[2]))
-        partial.rename(target)
+        target, n_posts, n_accounts = args.generate
+        build_atomically(Path(target), lambda partial: generate(partial, int(n_posts), int(n_accounts)))
         return
     if args.posts % MESSAGES_PER_CONVERSATION:
         parser.error(f"--posts must be a multiple of {MESSAGES_PER_CONVERSATION}")
@@ -306,10 +299,7 @@ def main() -> None:
         if name in args.skip:
             continue
         print(f"{name} ...", file=sys.stderr)
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", name, str(db)], capture_output=True, text=True, check=True
-        )
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        results[name] = run_child(__file__, "--child", name, str(db))
     print(f"\n{args.posts:,} posts, {args.accounts:,} accounts\n")
     print("| implementation | phase | seconds |\n|---|---|---|")
     for name, figures in results.items():

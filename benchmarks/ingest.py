@@ -15,12 +15,13 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
+
+from _runner import build_atomically, report_from_child, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "brand_posts"
@@ -184,12 +185,11 @@ IMPLEMENTATIONS = {
 
 
 def child(name: str, path: str) -> None:
-    with tempfile.TemporaryDirectory(dir=DATA_DIR) as folder:
-        start = time.perf_counter()
-        stored = IMPLEMENTATIONS[name](Path(path), Path(folder) / "bench.duckdb")
-        seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"stored": stored, "seconds": seconds, "peak_mb": peak_mb}))
+    def work() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(dir=DATA_DIR) as folder:
+            return {"stored": IMPLEMENTATIONS[name](Path(path), Path(folder) / "bench.duckdb")}
+
+    report_from_child(work)
 
 
 def main() -> None:
@@ -209,10 +209,8 @@ def main() -> None:
         child(*args.child)
         return
     if args.generate:
-        target = Path(args.generate[0])
-        partial = target.with_suffix(".partial")  # an interrupted run must not leave a short file behind
-        generate(partial, int(args.generate[1]), simple=args.generate[2] == "simple")
-        partial.rename(target)
+        target, n_posts, profile = args.generate
+        build_atomically(Path(target), lambda partial: generate(partial, int(n_posts), simple=profile == "simple"))
         return
     DATA_DIR.mkdir(exist_ok=True)
     rows = []
@@ -228,10 +226,7 @@ def main() -> None:
             if name.split()[0] in args.skip:
                 continue
             print(f"{n_posts:,} posts: {name} ...", file=sys.stderr)
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", name, str(path)], capture_output=True, text=True, check=True
-            )
-            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            figures = run_child(__file__, "--child", name, str(path))
             rows.append((n_posts, args.profile, size_mb, name, figures))
     header = ("posts", "profile", "file MB", "implementation", "stored", "seconds", "posts/s", "peak RSS MB")
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))

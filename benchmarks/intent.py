@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _runner import peak_rss_mb, run_child
 
 GOLD = Path(__file__).resolve().parents[2] / "shared/data/intent/dev_gold.jsonl"
 LABELS = ("promotion", "conversation", "value")
@@ -106,7 +106,7 @@ def _run_one(method: str, posts: int, embedded_posts: int) -> dict[str, object]:
         "posts_per_s": round(n / seconds),
         "draft_ms_median": round(float(np.median(latencies)), 2),
         "draft_ms_p95": round(float(np.percentile(latencies, 95)), 2),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_mb": round(peak_rss_mb()),
         "macro_f1_dev_gold": f1,
         "dev_gold_is_training_data": method in ("fast", "fast, 2 processes", "accurate", "routed"),
     }
@@ -123,22 +123,11 @@ def main() -> None:
         return
     rows = []
     for method in ("fast", "fast, 2 processes", "routed", "accurate", "keyword rules", "zero-shot"):
-        done = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--one",
-                method,
-                "--posts",
-                str(args.posts),
-                "--embedded-posts",
-                str(args.embedded_posts),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+        rows.append(
+            run_child(
+                __file__, "--one", method, "--posts", str(args.posts), "--embedded-posts", str(args.embedded_posts)
+            )
         )
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"done: {method}", file=sys.stderr, flush=True)
     print("| method | posts | posts/s | one draft, median ms | p95 ms | peak MB | macro-F1 es / en on dev_gold |")
     print("|---|---|---|---|---|---|---|")
