@@ -128,7 +128,8 @@ def build_network(store: Store, start: datetime | None = None, end: datetime | N
     edges = store.arrow(_EDGE_IDS_SQL)
     nodes = store.arrow(_NODES_SQL, window)
     graph = ig.Graph(n=nodes.num_rows, directed=True)
-    graph.add_edges(np.column_stack([edges.column("source").to_numpy(), edges.column("target").to_numpy()]).tolist())
+    # igraph reads an integer array directly; .tolist() first cost as much again (6.9M edges: 3.6 s).
+    graph.add_edges(np.column_stack([edges.column("source").to_numpy(), edges.column("target").to_numpy()]))
     for name in ("weight", "replies", "mentions"):
         graph.es[name] = edges.column(name).to_pylist()
     for name in nodes.column_names:
