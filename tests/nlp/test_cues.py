@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,3 +88,18 @@ def test_parallel_fast_tier_gives_the_serial_probabilities(shared_data: Path) ->
     serial = model.fast_proba(texts, langs)
     parallel = model.fast_proba(texts, langs, workers=2)
     assert np.allclose(serial, parallel)
+
+
+def test_workers_started_from_an_unguarded_script_fail_with_a_clear_error(tmp_path: Path) -> None:
+    # A script without the __main__ guard: each spawned worker imports it again and dies.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from equilibrio.nlp.intent import PARALLEL_MIN_TEXTS, IntentModel\n"
+        "texts = ['Compra ya con 20% de descuento'] * PARALLEL_MIN_TEXTS\n"
+        "IntentModel.load().fast_proba(texts, ['es'] * len(texts), workers=2)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "worker processes stopped" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr

@@ -20,6 +20,7 @@ import itertools
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -196,11 +197,19 @@ def _parallel_fast_proba(
     # Only probabilities come back: pickling every text's cues costs as much as finding them.
     bounds = np.linspace(0, len(texts), workers + 1).astype(int)
     pool = _worker_pool(workers)
-    futures = [
-        pool.submit(_fast_proba_chunk, model, list(texts[start:end]), list(langs[start:end]))
-        for start, end in itertools.pairwise(bounds)
-    ]
-    return np.vstack([future.result() for future in futures])
+    try:
+        futures = [
+            pool.submit(_fast_proba_chunk, model, list(texts[start:end]), list(langs[start:end]))
+            for start, end in itertools.pairwise(bounds)
+        ]
+        return np.vstack([future.result() for future in futures])
+    except BrokenProcessPool as exc:
+        _worker_pool.cache_clear()  # the next call starts fresh workers
+        raise ConfigurationError(
+            f"the {workers} intent worker processes stopped before finishing. The usual cause is a script that "
+            'starts them without `if __name__ == "__main__":` around its top-level code (each spawned worker '
+            "imports the script again); otherwise a worker ran out of memory. Use workers=1 to stay in one process."
+        ) from exc
 
 
 def training_text_key(text: str) -> str:
