@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import igraph as ig
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +33,7 @@ from equilibrio.cli import app
 from equilibrio.errors import ConfigurationError
 from equilibrio.metrics.conversation import BusinessHours
 from equilibrio.metrics.threads import build_threads, threads_are_current
+from equilibrio.network.graph import _other_communities, describe
 
 
 @pytest.fixture
@@ -142,6 +145,25 @@ def test_network_links_people_to_the_brand_and_exports(citibanamex: Workspace, t
         assert "citibanamex" in path.read_text(encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"\.gexf"):
         network.export(tmp_path / "graph.png")
+
+
+def test_bridges_count_the_other_communities_around_each_account() -> None:
+    # Worked by hand: communities {0, 1} = 0, {2, 3} = 1, {4} = 2. Account 3 talks with 1 (community 0)
+    # and 4 (community 2): two other communities. The repeated 2 -> 0 edge must not count twice.
+    ends = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [0, 2], [1, 3], [2, 0]])
+    membership = np.array([0, 0, 1, 1, 2])
+    assert _other_communities(5, ends, membership).tolist() == [1, 1, 1, 2, 1]
+    assert _other_communities(3, np.zeros((0, 2), dtype=np.int64), np.array([0, 1, 2])).tolist() == [0, 0, 0]
+    graph = ig.Graph(n=5, edges=ends.tolist(), directed=True)
+    graph.vs["community"] = membership.tolist()
+    graph.vs["name"] = [f"x:{i}" for i in range(5)]
+    graph.vs["label"] = [str(i) for i in range(5)]
+    graph.es["weight"] = [1] * len(ends)
+    for attribute in ("messages", "active_days", "positive", "negative"):
+        graph.vs[attribute] = [1] * 5
+    graph.vs["is_brand"] = [False] * 5
+    assert describe(graph, 0.3) == describe(graph, 0.3, edge_ends=ends)
+    assert describe(graph, 0.3)["bridges"][0]["account"] == "x:3"
 
 
 def test_conversation_cli_reports_response_figures(ibm_three: Workspace) -> None:
