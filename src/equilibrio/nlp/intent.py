@@ -187,10 +187,6 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _fast_proba_chunk(model: IntentModel, texts: Sequence[str], langs: Sequence[str]) -> npt.NDArray[np.float64]:
-    return model.fast_proba(texts, langs)
-
-
 def _parallel_fast_proba(
     model: IntentModel, texts: Sequence[str], langs: Sequence[str], workers: int
 ) -> npt.NDArray[np.float64]:
@@ -199,7 +195,7 @@ def _parallel_fast_proba(
     pool = _worker_pool(workers)
     try:
         futures = [
-            pool.submit(_fast_proba_chunk, model, list(texts[start:end]), list(langs[start:end]))
+            pool.submit(model.fast_proba, list(texts[start:end]), list(langs[start:end]))
             for start, end in itertools.pairwise(bounds)
         ]
         return np.vstack([future.result() for future in futures])

@@ -110,24 +110,24 @@ FROM parsed
 """
 
 
-def _collect_rejects(view: str, key: str, excerpt: str, location: str = "location") -> str:
+def _collect_rejects(view: str, key: str, excerpt: str) -> str:
     """SQL for ``_rejected``: rows ``view`` rejects, and every repeat of ``key`` after its first row.
 
-    ``view``, ``key``, ``excerpt`` and ``location`` are constants of this module, never user input.
-    Locations are only spelled out for rejected rows.
+    ``view``, ``key`` and ``excerpt`` are constants of this module, never user input.
+    Locations (:data:`_LOCATION`) are only spelled out for rejected rows.
     """
     return f"""
 CREATE OR REPLACE TEMP TABLE _rejected AS
 WITH repeated AS (
     SELECT {key} FROM {view} WHERE reason IS NULL GROUP BY {key} HAVING count(*) > 1
 ), dups AS (
-    SELECT {key}, min(seq) AS first_seq, arg_min({location}, seq) AS first_location
+    SELECT {key}, min(seq) AS first_seq, arg_min({_LOCATION}, seq) AS first_location
     FROM {view} SEMI JOIN repeated USING ({key}) WHERE reason IS NULL GROUP BY {key}
 )
-SELECT seq, {location} AS location, reason, {excerpt} AS excerpt
+SELECT seq, {_LOCATION} AS location, reason, {excerpt} AS excerpt
 FROM {view} WHERE reason IS NOT NULL
 UNION ALL
-SELECT seq, {location}, 'duplicate {key} ' || {key} || ' (first seen at ' || first_location || ')', {excerpt}
+SELECT seq, {_LOCATION}, 'duplicate {key} ' || {key} || ' (first seen at ' || first_location || ')', {excerpt}
 FROM {view} JOIN dups USING ({key})
 WHERE reason IS NULL AND seq <> first_seq
 """
@@ -189,8 +189,7 @@ _UPDATE_POSTS = (
 _CHECK_CONVERSIONS = f"""
 CREATE OR REPLACE TEMP VIEW _rowcheck_conv AS
 WITH parsed AS (
-    SELECT *, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS ts,
-           coalesce('line ' || source_line, source_record, 'record ' || seq) AS location
+    SELECT *, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS ts
     FROM _stage_conversions
 )
 SELECT *, CASE
@@ -261,7 +260,7 @@ def _check_posts(store: Store, source: str = "_stage_posts", params: dict[str, A
     ``source`` is ``_stage_posts`` or the bulk reader's SELECT, both built in this module.
     """
     store.execute(_CHECK_POSTS.format(source=source), params)
-    store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)", _LOCATION))
+    store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)"))
     store.execute(_accepted("_checked", "_rowcheck"))
     return int(store.fetchone("SELECT count(*) FROM _rejected")[0])
 
@@ -279,9 +278,7 @@ def _merge_posts(store: Store, ingest_id: int, source_name: str) -> tuple[int, i
     # Update existing posts first, so rows inserted below are not compared with themselves.
     updated = int(store.fetchone(_UPDATE_POSTS, params)[0])
     inserted = int(store.fetchone(_INSERT_POSTS, params)[0])
-    store.execute("DROP VIEW _checked")
-    store.execute("DROP TABLE _rowcheck")
-    store.execute("DROP TABLE _rejected")
+    _drop_checks(store)
     return inserted, updated, valid - inserted - updated
 
 
