@@ -144,7 +144,7 @@ class IntentModel:
         tiers = np.full(len(texts), "fast", dtype="<U8")
         if mode == "fast" or not len(texts):
             return fast, tiers
-        routed = np.arange(len(texts)) if mode == "accurate" else np.where(fast.max(1) < self.route_threshold)[0]
+        routed = rows_for_accurate_tier(fast, mode, self.route_threshold)
         if len(routed):
             fast[routed] = self.accurate_proba(
                 [texts[i] for i in routed],
@@ -211,6 +211,16 @@ def _parallel_fast_proba(
 def training_text_key(text: str) -> str:
     """Short hash of a training text; the model stores these so that evaluation can flag seen posts."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def rows_for_accurate_tier(fast: npt.NDArray[np.float64], mode: str, threshold: float) -> npt.NDArray[np.intp]:
+    """Rows the accurate tier must score: all of them in accurate mode, else the uncertain ones.
+
+    Shared by the intent and sentiment models, which route the same way.
+    """
+    if mode == "accurate":
+        return np.arange(len(fast))
+    return np.flatnonzero(fast.max(axis=1) < threshold)
 
 
 def softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.features import hashed_text
-from equilibrio.nlp.intent import softmax
+from equilibrio.nlp.intent import rows_for_accurate_tier, softmax
 from equilibrio.nlp.model_files import WEIGHT_NAMES, read_model_files, read_shipped_model_files, write_model_files
 
 SENTIMENT_LABELS: Final = ("negative", "neutral", "positive")
@@ -117,9 +117,7 @@ class SentimentModel:
         tiers = np.full(len(texts), "fast", dtype="<U8")
         if mode == "fast" or not len(texts):
             return fast, tiers
-        if mode == "accurate":
-            return self.accurate_proba(texts, langs, fast), np.full(len(texts), "accurate", dtype="<U8")
-        uncertain = np.flatnonzero(fast.max(axis=1) < self.route_threshold)
+        uncertain = rows_for_accurate_tier(fast, mode, self.route_threshold)
         if uncertain.size:
             fast[uncertain] = self.accurate_proba(
                 [texts[int(i)] for i in uncertain], [langs[int(i)] for i in uncertain], fast[uncertain]
