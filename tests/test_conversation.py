@@ -179,3 +179,76 @@ def test_conversation_cli_reports_response_figures(ibm_three: Workspace) -> None
     assert json.loads(result.stdout) == []  # every turn in these threads was answered
     result = CliRunner().invoke(app, ["network", "--db", str(db), "--json", "--no-analyze"])
     assert json.loads(result.stdout)["nodes"] >= 4
+
+
+# Hand-built threads: each expected parent, depth and conversation follows from the rules in
+# equilibrio.metrics.threads applied on paper to the rows below.
+_STRUCTURE_ROWS = [
+    # a chain of replies: a <- b <- c <- d
+    ("a", "brand", "10:00", "hello", None, None),
+    ("b", "ana", "10:05", "@brand hi", "a", None),
+    ("c", "brand", "10:07", "@ana thanks", "b", None),
+    ("d", "ana", "10:09", "@brand welcome", "c", None),
+    # a reply to a message the export does not hold: the missing id names the conversation
+    ("e", "ana", "11:00", "@brand still there?", "gone", None),
+    ("f", "brand", "11:05", "@ana yes", "e", None),
+    # a reply cycle (clock or id error): g answers h, h answers g; i hangs off the cycle
+    ("g", "ana", "12:00", "@bob first", "h", None),
+    ("h", "bob", "12:10", "@ana second", "g", None),
+    ("i", "brand", "12:20", "@bob third", "h", None),
+    # no reply ids, but a source conversation: each message answers the one before it
+    ("j", "ana", "13:00", "@brand order?", None, "c1"),
+    ("k", "brand", "13:01", "@ana on its way", None, "c1"),
+    ("l", "ana", "13:02", "@brand thanks", None, "c1"),
+]
+
+
+def test_threads_follow_replies_orders_and_cut_cycles(workspace: Workspace, tmp_path: Path) -> None:
+    export = tmp_path / "threads.jsonl"
+    rows = [
+        {
+            "post_id": post_id,
+            "platform": "twitter",
+            "account_id": "u_" + handle,
+            "handle": handle,
+            "created_at": f"2024-01-01T{time}:00Z",
+            "text": text,
+            "kind": "reply" if reply_to or conversation else "post",
+            "reply_to_id": reply_to,
+            "conversation_id": conversation,
+        }
+        for post_id, handle, time, text, reply_to, conversation in _STRUCTURE_ROWS
+    ]
+    export.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    workspace.add_brands(["@brand"])
+    workspace.ingest(export)
+    summary = build_threads(workspace.store)
+    found = {
+        post_id.removeprefix("twitter:"): (
+            parent and parent.removeprefix("twitter:"),
+            depth,
+            conversation.removeprefix("twitter:"),
+            link,
+            addressee and addressee.removeprefix("twitter:"),
+        )
+        for post_id, parent, depth, conversation, link, addressee in workspace.store.fetchall(
+            "SELECT post_id, parent_id, depth, conversation_id, link, addressee_key FROM threads"
+        )
+    }
+    assert found == {
+        "a": (None, 0, "a", "root", None),
+        "b": ("a", 1, "a", "reply_to", "brand"),
+        "c": ("b", 2, "a", "reply_to", "ana"),
+        "d": ("c", 3, "a", "reply_to", "brand"),
+        "e": (None, 0, "gone", "reply_to", "brand"),
+        "f": ("e", 1, "gone", "reply_to", "ana"),
+        # the cut falls on the link that points forward in time: g's answer to the later h
+        "g": (None, 0, "g", "cycle_cut", "bob"),
+        "h": ("g", 1, "g", "reply_to", "ana"),
+        "i": ("h", 2, "g", "reply_to", "bob"),
+        "j": (None, 0, "c1", "root", "brand"),
+        "k": ("j", 1, "c1", "conversation_order", "ana"),
+        "l": ("k", 2, "c1", "conversation_order", "brand"),
+    }
+    assert summary.conversations == 4
+    assert summary.links == {"root": 2, "reply_to": 7, "cycle_cut": 1, "conversation_order": 2}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from equilibrio.api import Workspace
@@ -133,3 +135,23 @@ def test_tables_come_out_as_arrow_and_polars(workspace: Workspace, uci_sample: P
     assert workspace.table("posts").num_rows == 500
     frame = workspace.polars("posts")
     assert frame.height == 500 and "likes" in frame.columns
+
+
+def test_temporary_tables_show_every_appended_row_inside_a_transaction(tmp_path: Path) -> None:
+    # More than one DuckDB row group (122,880 rows), appended in the transaction that made the
+    # table: DuckDB 2.0.0 hid such rows from min/max and joins when the table was made by
+    # CREATE TABLE AS from an empty Arrow table.
+    rows = pa.table({"row key": pa.array(np.arange(200_000)), "label": pa.array(["x"] * 200_000)})
+    with Store(tmp_path / "brand.duckdb") as store, store.transaction():
+        store.create_temp_table("appended", rows.schema)
+        store.append_arrow("appended", rows)
+        assert store.fetchone('SELECT count(*), min("row key"), max("row key"), min(label) FROM appended') == (
+            200_000,
+            0,
+            199_999,
+            "x",
+        )
+        store.create_temp_table("probe", pa.schema([("row key", pa.int64())]))
+        store.append_arrow("probe", rows.select(["row key"]))
+        joined = store.fetchone('SELECT count(*) FROM appended JOIN probe USING ("row key")')
+        assert joined == (200_000,)

@@ -151,12 +151,20 @@ class Store:
         return self.arrow(f"SELECT * FROM {name}")  # name checked against TABLES above
 
     def create_temp_table(self, name: str, schema: pa.Schema) -> None:
-        """An empty temporary table (this connection only) with the columns of ``schema``."""
+        """An empty temporary table (this connection only) with the columns of ``schema``.
+
+        The table is declared column by column, with the types DuckDB reads from ``schema``. Not
+        ``CREATE TABLE AS`` an empty Arrow table: in DuckDB 2.0.0, when such a table then
+        receives a row group or more from Arrow in the same transaction, its statistics stay
+        those of the empty table and queries that consult them (min/max, joins) see no rows.
+        """
         self._con.register("_shape", schema.empty_table())
         try:
-            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _shape")
+            columns = self.fetchall("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _shape)")
         finally:
             self._con.unregister("_shape")
+        declared = ", ".join(f"{_quote_identifier(column)} {column_type}" for column, column_type in columns)
+        self._run(f"CREATE OR REPLACE TEMP TABLE {name} ({declared})")  # types as DuckDB spelled them
 
     def append_arrow(self, table_name: str, data: pa.Table) -> None:
         """Append an Arrow table to an existing table with the same column order."""
@@ -219,3 +227,8 @@ class Store:
 
     def next_ingest_id(self) -> int:
         return int(self.fetchone("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log")[0])
+
+
+def _quote_identifier(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
