@@ -40,6 +40,7 @@ _MAX_JUMPS: Final = 40
 # Texts are parsed once here: the handles a message mentions, and the handles it starts with.
 _MESSAGES_SQL = r"""
 CREATE OR REPLACE TEMP TABLE thr_msg AS
+WITH parsed AS (
 SELECT p.post_id, p.platform, p.created_at, p.kind, p.is_brand, p.reply_to_id,
        p.conversation_id AS source_conversation_id,
        coalesce(p.platform || ':' || lower(ltrim(a.handle, '@')), p.account_id) AS author_key,
@@ -47,11 +48,16 @@ SELECT p.post_id, p.platform, p.created_at, p.kind, p.is_brand, p.reply_to_id,
             THEN list_transform(regexp_extract_all(p.text, '@(\w+)', 1),
                                 lambda handle: p.platform || ':' || lower(handle))
        END AS mentioned_keys,
-       CASE WHEN p.kind <> 'repost' AND regexp_matches(p.text, '^\s*@\w')
-            THEN list_transform(regexp_extract_all(regexp_extract(p.text, '^(\s*@\w+)+', 0), '@(\w+)', 1),
-                                lambda handle: p.platform || ':' || lower(handle))
-       END AS lead_keys
+       CASE WHEN p.kind <> 'repost' AND contains(p.text, '@')
+            THEN regexp_extract(p.text, '^(\s*@\w+)+', 0)
+       END AS lead_run
 FROM posts p LEFT JOIN accounts a USING (account_id)
+)
+-- The leading handles are the first mentions: as many as the leading run has @ signs.
+SELECT * EXCLUDE (lead_run),
+       CASE WHEN lead_run <> '' THEN mentioned_keys[1:length(lead_run) - length(replace(lead_run, '@', ''))]
+       END AS lead_keys
+FROM parsed
 """
 
 _MENTIONS_SQL = """
