@@ -7,7 +7,9 @@ from pathlib import Path
 
 import equilibrio
 from equilibrio.api import Workspace
+from equilibrio.nlp.analyze import analyze_store
 from equilibrio.nlp.intent import IntentModel
+from equilibrio.store.duck import Store
 from tests.test_cli import run
 
 
@@ -105,3 +107,27 @@ def test_cli_eval_intent_json(tmp_path: Path, shared_data: Path) -> None:
     assert report["by_language"]["all"]["confusion"]["labels"] == ["promotion", "conversation", "value"]
     human = run("eval", "intent", shared_data / "intent" / "dev_gold.jsonl", "--mode", "fast")
     assert "not held-out" in human.stderr
+
+
+def test_analyze_streams_small_batches_to_the_same_labels(tmp_path: Path, ibm_sample: Path) -> None:
+    labelled: dict[int, tuple[list[tuple[object, ...]], list[tuple[int, int]]]] = {}
+    for batch_size in (5_000, 7):
+        with Workspace(Store(tmp_path / f"batch_{batch_size}.duckdb")) as ws:
+            ws.ingest(ibm_sample)
+            reports: list[tuple[int, int]] = []
+            result = analyze_store(
+                ws.store, mode="fast", batch_size=batch_size, progress=lambda done, total: reports.append((done, total))
+            )
+            rows = ws.store.fetchall(
+                "SELECT l.post_id, l.lang, l.intent, l.asks_question, s.sentiment FROM post_labels l "
+                "LEFT JOIN post_sentiment s USING (post_id) ORDER BY l.post_id"
+            )
+            assert result.labelled == len(rows)
+            labelled[batch_size] = (rows, reports)
+    assert labelled[7][0] == labelled[5_000][0]
+    small_batch_reports = labelled[7][1]
+    assert len(small_batch_reports) > 10
+    # progress counts up to each pass's total, intent pass first, then sentiment
+    intent_total = small_batch_reports[0][1]
+    intent_reports = [done for done, total in small_batch_reports if total == intent_total]
+    assert intent_reports == sorted(intent_reports) and intent_reports[-1] == intent_total

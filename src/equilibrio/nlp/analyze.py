@@ -29,7 +29,6 @@ FROM posts p
 LEFT JOIN post_labels l ON l.post_id = p.post_id
 LEFT JOIN accounts a ON a.account_id = p.account_id
 WHERE l.post_id IS NULL OR l.model_version <> ?
-ORDER BY p.post_id
 """
 
 _PENDING_SENTIMENT_SQL = """
@@ -39,7 +38,6 @@ JOIN post_labels l ON l.post_id = p.post_id
 LEFT JOIN post_sentiment s ON s.post_id = p.post_id
 WHERE NOT p.is_brand AND p.kind <> 'repost' AND l.lang IN ('es', 'en') AND coalesce(p.text, '') <> ''
   AND (s.post_id IS NULL OR s.model_version <> ?)
-ORDER BY p.post_id
 """
 
 SENTIMENT_SCHEMA = pa.schema(
@@ -159,6 +157,10 @@ def sentiment_batch(rows: list[dict[str, object]], model: SentimentModel, mode: 
     )
 
 
+def _count(store: Store, sql: str, params: list[object]) -> int:
+    return int(store.fetchone(f"SELECT count(*) FROM ({sql})", params)[0])  # sql: this module's constants
+
+
 def analyze_store(
     store: Store,
     *,
@@ -174,35 +176,40 @@ def analyze_store(
     """
     started = time.perf_counter()
     model = model or IntentModel.load()
-    pending = store.arrow(_PENDING_SQL, [model.version]).to_pylist()
+    # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
+    # Python rows, and each batch is committed before the next is read.
+    pending = _count(store, _PENDING_SQL, [model.version])
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
-    brand = audience = routed = 0
-    for start in range(0, len(pending), batch_size):
-        batch = pending[start : start + batch_size]
+    brand = audience = routed = done = 0
+    for rows in store.stream(_PENDING_SQL, [model.version], rows_per_batch=batch_size):
+        batch = rows.to_pylist()
         labels = label_batch(batch, model, mode)
         brand += sum(1 for r in batch if r["is_brand"])
         audience += sum(1 for r in batch if not r["is_brand"])
         routed += sum(1 for t in labels.column("tier").to_pylist() if t == "accurate")
         _replace_rows(store, "post_labels", LABEL_SCHEMA, labels)
+        done += len(batch)
         if progress:
-            progress(min(start + batch_size, len(pending)), len(pending))
+            progress(done, pending)
     sentiment_model = sentiment_model or SentimentModel.load()
-    audience_pending = store.arrow(_PENDING_SENTIMENT_SQL, [sentiment_model.version]).to_pylist()
+    audience_pending = _count(store, _PENDING_SENTIMENT_SQL, [sentiment_model.version])
     # The e5 tier is ~100x slower than the fast one, so sentiment batches are smaller.
     sentiment_batch_size = max(1, batch_size // 10) if mode != "fast" else batch_size
-    for start in range(0, len(audience_pending), sentiment_batch_size):
-        chunk = audience_pending[start : start + sentiment_batch_size]
+    done = 0
+    for rows in store.stream(_PENDING_SENTIMENT_SQL, [sentiment_model.version], rows_per_batch=sentiment_batch_size):
+        chunk = rows.to_pylist()
         _replace_rows(store, "post_sentiment", SENTIMENT_SCHEMA, sentiment_batch(chunk, sentiment_model, mode))
+        done += len(chunk)
         if progress:
-            progress(min(start + sentiment_batch_size, len(audience_pending)), len(audience_pending))
+            progress(done, audience_pending)
     return AnalyzeResult(
         model_version=model.version,
-        labelled=len(pending),
+        labelled=pending,
         brand_posts=brand,
         audience_posts=audience,
         routed_to_accurate=routed,
-        already_current=total_posts - len(pending),
+        already_current=total_posts - pending,
         seconds=round(time.perf_counter() - started, 3),
         sentiment_model_version=sentiment_model.version,
-        sentiment_labelled=len(audience_pending),
+        sentiment_labelled=audience_pending,
     )

@@ -144,6 +144,23 @@ class Store:
     def arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
         return self._con.sql(sql, params=params or None).to_arrow_table()
 
+    def stream(
+        self, sql: str, params: Sequence[Any] | None = None, rows_per_batch: int = 10_000
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``sql`` in Arrow batches, without holding them all in memory.
+
+        The query runs on a second connection to the same database, so the caller can write
+        through this store between batches; the batches keep showing the data as it was when
+        the query started.
+        """
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("SET TimeZone = 'UTC'")
+            reader = cursor.sql(sql, params=params or None).to_arrow_reader(rows_per_batch)
+            yield from reader
+        finally:
+            cursor.close()
+
     def table(self, name: str) -> pa.Table:
         """A canonical table as Arrow."""
         if name not in TABLES:
