@@ -200,6 +200,8 @@ _STRUCTURE_ROWS = [
     ("j", "ana", "13:00", "@brand order?", None, "c1"),
     ("k", "brand", "13:01", "@ana on its way", None, "c1"),
     ("l", "ana", "13:02", "@brand thanks", None, "c1"),
+    # no parent and no leading handle: addressed to the brand account it names, not to anyone else
+    ("m", "carla", "14:00", "me encanta @otra y @Brand", None, None),
 ]
 
 
@@ -249,6 +251,7 @@ def test_threads_follow_replies_orders_and_cut_cycles(workspace: Workspace, tmp_
         "j": (None, 0, "c1", "root", "brand"),
         "k": ("j", 1, "c1", "conversation_order", "ana"),
         "l": ("k", 2, "c1", "conversation_order", "brand"),
+        "m": (None, 0, "m", "root", "brand"),
     }
-    assert summary.conversations == 4
-    assert summary.links == {"root": 2, "reply_to": 7, "cycle_cut": 1, "conversation_order": 2}
+    assert summary.conversations == 5
+    assert summary.links == {"root": 3, "reply_to": 7, "cycle_cut": 1, "conversation_order": 2}

@@ -142,11 +142,6 @@ _CREATED_SQL = "SELECT rowid AS row_key, epoch_us(created_at) AS created_us FROM
 
 _WRITE_SQL = """
 INSERT INTO threads
-WITH brand_mention AS (
-    SELECT post_id, min(mb.mentioned_key) AS brand_key
-    FROM thr_mention mb JOIN thr_brand_key b ON b.author_key = mb.mentioned_key
-    GROUP BY post_id
-)
 SELECT n.post_id, parent.post_id AS parent_id,
        coalesce(root.source_conversation_id, n.source_conversation_id,
                 -- a conversation whose first message answers one the export does not hold is
@@ -154,13 +149,14 @@ SELECT n.post_id, parent.post_id AS parent_id,
                 CASE WHEN root.parent_ref IS NOT NULL AND root.parent_key IS NULL THEN root.parent_ref END,
                 root.post_id) AS conversation_id,
        CASE WHEN t.cut THEN 'cycle_cut' ELSE n.link END AS link, t.depth, n.author_key,
-       coalesce(parent.author_key, n.lead_key, bm.brand_key) AS addressee_key,
+       -- with neither a parent nor a leading handle, the first brand account the message names
+       coalesce(parent.author_key, n.lead_key,
+                list_min(list_filter(n.mentioned_keys, lambda key: list_contains($brand_keys, key)))) AS addressee_key,
        n.mentioned_keys
 FROM thr_node n
 JOIN thr_tree t ON t.row_key = n.row_key
 JOIN thr_node root ON root.row_key = t.root_key
 LEFT JOIN thr_node parent ON parent.row_key = t.parent_key
-LEFT JOIN brand_mention bm ON bm.post_id = n.post_id
 """
 
 _TEMP_TABLES: Final = (
@@ -328,7 +324,8 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
         _store_tree(store, tree)
         del tree
         store.execute("DELETE FROM threads")
-        store.execute(_WRITE_SQL)
+        brand_keys = [str(key) for (key,) in store.fetchall("SELECT author_key FROM thr_brand_key ORDER BY 1")]
+        store.execute(_WRITE_SQL, {"brand_keys": brand_keys})
         links = {str(link): int(n) for link, n in store.fetchall("SELECT link, count(*) FROM threads GROUP BY link")}
         posts, conversations = store.fetchone("SELECT count(*), count(DISTINCT conversation_id) FROM threads")
         for name in _TEMP_TABLES:
