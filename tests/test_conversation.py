@@ -20,6 +20,7 @@ es_handle_threads.csv (Citibanamex, 30 Dec 2021, no reply ids):
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -255,3 +256,26 @@ def test_threads_follow_replies_orders_and_cut_cycles(workspace: Workspace, tmp_
     }
     assert summary.conversations == 5
     assert summary.links == {"root": 3, "reply_to": 7, "cycle_cut": 1, "conversation_order": 2}
+
+
+def test_quotes_link_the_brand_to_the_accounts_it_quotes(workspace: Workspace, shared_data: Path) -> None:
+    # Tesla's timeline (rtweet export): quotes name the quoted account in quoted_screen_name and
+    # their texts rarely mention it, so without quote edges these people were not in the graph.
+    export = shared_data / "brand_posts" / "en_tesla_2014_2019.csv"
+    with export.open(encoding="utf-8", newline="") as handle:
+        quoted = [
+            row["quoted_screen_name"].lower()
+            for row in csv.DictReader(handle)
+            if row["quoted_screen_name"] and row["is_retweet"] == "FALSE"
+        ]
+    others = [name for name in quoted if name != "tesla"]  # Tesla quoting itself is no edge
+    workspace.add_brands(["@Tesla"])
+    workspace.ingest(export)
+    graph = workspace.network().graph
+    quote_edges = {
+        (graph.vs[edge.source]["name"], graph.vs[edge.target]["name"]): edge["quotes"]
+        for edge in graph.es
+        if edge["quotes"]
+    }
+    assert set(quote_edges) == {("twitter:tesla", f"twitter:{name}") for name in others}
+    assert sum(quote_edges.values()) == len(others)

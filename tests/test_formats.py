@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from equilibrio.api import Workspace
 from equilibrio.io import detect_format
+from equilibrio.io.bluesky import map_feed_item
+from equilibrio.io.twitter import map_v2_tweet
 
 
 @pytest.mark.parametrize(
@@ -130,3 +133,61 @@ def test_ga4_conversions(workspace: Workspace, fixtures: Path) -> None:
     assert rows["T-1004"]["utm_content"] == "boletin"  # read from the landing URL's query
     again = workspace.ingest(fixtures / "ga4_conversions.csv")[0]
     assert (again.rows_inserted, workspace.info()["conversions"]) == (0, 4)
+
+
+_QUOTED_URI = "at://did:plc:audience00000000000000002/app.bsky.feed.post/3kq0000001"
+
+
+def _bluesky_quote(embed: dict[str, Any], view: dict[str, Any] | None) -> dict[str, Any]:
+    post: dict[str, Any] = {
+        "uri": "at://did:plc:brand0000000000000000001/app.bsky.feed.post/3kq0000002",
+        "author": {"did": "did:plc:brand0000000000000000001", "handle": "cafeteria.example.com"},
+        "record": {
+            "$type": "app.bsky.feed.post",
+            "text": "¡Gracias!",
+            "createdAt": "2024-03-05T08:00:00Z",
+            "embed": embed,
+        },
+    }
+    if view is not None:
+        post["embed"] = view
+    return map_feed_item({"post": post}, "did:plc:brand0000000000000000001")
+
+
+def test_bluesky_quotes_keep_the_quoted_post_and_author() -> None:
+    quoted_view = {
+        "$type": "app.bsky.embed.record#viewRecord",
+        "uri": _QUOTED_URI,
+        "author": {"handle": "ana.bsky.social"},
+    }
+    plain = _bluesky_quote(
+        {"$type": "app.bsky.embed.record", "record": {"uri": _QUOTED_URI, "cid": "bafy1"}},
+        {"$type": "app.bsky.embed.record#view", "record": quoted_view},
+    )
+    assert (plain["kind"], plain["quoted_id"], plain["quoted_handle"]) == ("quote", _QUOTED_URI, "ana.bsky.social")
+    with_media = _bluesky_quote(
+        {
+            "$type": "app.bsky.embed.recordWithMedia",
+            "record": {"$type": "app.bsky.embed.record", "record": {"uri": _QUOTED_URI, "cid": "bafy1"}},
+            "media": {"$type": "app.bsky.embed.images", "images": []},
+        },
+        {"$type": "app.bsky.embed.recordWithMedia#view", "record": {"record": quoted_view}, "media": {}},
+    )
+    assert (with_media["quoted_id"], with_media["quoted_handle"]) == (_QUOTED_URI, "ana.bsky.social")
+    unhydrated = _bluesky_quote({"$type": "app.bsky.embed.record", "record": {"uri": _QUOTED_URI}}, None)
+    assert (unhydrated["quoted_id"], unhydrated["quoted_handle"]) == (_QUOTED_URI, None)
+    feed_uri = "at://did:plc:someone/app.bsky.feed.generator/coffee"
+    shared_feed = _bluesky_quote({"$type": "app.bsky.embed.record", "record": {"uri": feed_uri}}, None)
+    assert (shared_feed["quoted_id"], shared_feed["quoted_handle"]) == (None, None)
+
+
+def test_twitter_api_v2_quotes_keep_the_quoted_tweet() -> None:
+    tweet = {
+        "id": "1245440000000000001",
+        "author_id": "2002",
+        "created_at": "2020-04-01T18:00:00.000Z",
+        "text": "This is what we mean",
+        "referenced_tweets": [{"type": "quoted", "id": "1245403438755852288"}],
+    }
+    staged = map_v2_tweet(tweet, {"2002": {"username": "TeamYouTube"}})
+    assert (staged["kind"], staged["quoted_id"], staged["reply_to_id"]) == ("quote", "1245403438755852288", None)

@@ -19,11 +19,12 @@ from tests.conftest import table_counts
 def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "brand.duckdb"
     with Store(path) as store:
-        # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads
-        assert store.schema_version() == 5
+        # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
+        # 5: mentions kept in threads, 6: quoted post and account
+        assert store.schema_version() == 6
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 5
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 6
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -50,6 +50,10 @@ STAGED_POST_FIELDS: Final[tuple[Field, ...]] = (
     Field("kind", pa.string(), f"one of {', '.join(KINDS)}", True),
     Field("reply_to_id", pa.string(), "post_id this message answers"),
     Field("conversation_id", pa.string(), "thread id given by the source"),
+    Field("quoted_id", pa.string(), "post_id this message quotes (quote posts)"),
+    Field(
+        "quoted_handle", pa.string(), "handle of the account this message quotes, without `@`, when the source names it"
+    ),
     Field("url", pa.string(), "permalink"),
     Field("paid", pa.bool_(), "promoted / paid post"),
     Field("likes", pa.int64(), "likes, favourites, reactions"),

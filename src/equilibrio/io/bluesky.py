@@ -34,6 +34,28 @@ def _kind(is_repost: bool, parent: str | None, record: Mapping[str, Any]) -> str
     return "quote" if embed_type.startswith("app.bsky.embed.record") else "post"
 
 
+def _quoted(record: Mapping[str, Any], view: Any) -> tuple[str | None, str | None]:
+    """The quoted post's URI and its author's handle, when the post quotes another post.
+
+    The record holds the quoted URI (``app.bsky.embed.record``, or inside
+    ``app.bsky.embed.recordWithMedia``); the hydrated view beside it names the author.
+    """
+    embed = record.get("embed") or {}
+    with_media = str(embed.get("$type", "")).startswith("app.bsky.embed.recordWithMedia")
+    reference = embed.get("record") or {}
+    if with_media and isinstance(reference, dict):
+        reference = reference.get("record") or {}
+    uri = reference.get("uri") if isinstance(reference, dict) else None
+    if not isinstance(uri, str) or "/app.bsky.feed.post/" not in uri:
+        return None, None  # no embed, or an embedded feed, list or starter pack: not a quote of a post
+    shown = view.get("record") if isinstance(view, dict) else None
+    if with_media and isinstance(shown, dict):
+        shown = shown.get("record")
+    author = shown.get("author") if isinstance(shown, dict) else None
+    handle = author.get("handle") if isinstance(author, dict) else None
+    return uri, handle if isinstance(handle, str) else None
+
+
 def map_feed_item(item: Mapping[str, Any], feed_owner: str | None) -> dict[str, Any]:
     post = item.get("post")
     if not isinstance(post, dict):
@@ -52,6 +74,7 @@ def map_feed_item(item: Mapping[str, Any], feed_owner: str | None) -> dict[str, 
     did = str(actor["did"])
     handle = str(actor.get("handle") or did)
     langs = record.get("langs") or []
+    quoted_uri, quoted_handle = (None, None) if is_repost else _quoted(record, post.get("embed"))
     return {
         "post_id": f"repost:{did}:{uri}" if is_repost else uri,
         "platform": "bluesky",
@@ -65,6 +88,8 @@ def map_feed_item(item: Mapping[str, Any], feed_owner: str | None) -> dict[str, 
         "kind": _kind(is_repost, parent, record),
         "reply_to_id": parent,
         "conversation_id": root or (None if is_repost else uri),
+        "quoted_id": quoted_uri,
+        "quoted_handle": quoted_handle,
         "url": f"https://bsky.app/profile/{author.get('handle', did)}/post/{_rkey(uri)}",
         "likes": to_count(post.get("likeCount"), "likeCount"),
         "shares": to_count(post.get("repostCount"), "repostCount"),

@@ -33,6 +33,8 @@ TEXT = ("full_text", "text", "content")
 REPLY_TO = ("reply_to_status_id", "in_reply_to_status_id")
 IS_RETWEET = ("is_retweet", "is_retweeted_tweet")
 IS_QUOTE = ("is_quote", "is_quoted_tweet")
+QUOTED_ID = ("quoted_status_id",)
+QUOTED_HANDLE = ("quoted_screen_name",)
 LIKES = ("favorite_count", "like_count")
 SHARES = ("retweet_count",)
 COMMENTS = ("reply_count",)
@@ -89,6 +91,8 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
             reply_to or pick(row, ("reply_to_screen_name", "in_reply_to_screen_name")),
         ),
         "reply_to_id": reply_to,
+        "quoted_id": pick(row, QUOTED_ID),
+        "quoted_handle": pick(row, QUOTED_HANDLE),
         "url": f"https://twitter.com/{handle}/status/{native_id}" if native_id.isdigit() else None,
         "likes": to_count(pick(row, LIKES), "favorite_count"),
         "shares": to_count(pick(row, SHARES), "retweet_count"),
@@ -153,6 +157,7 @@ def map_v2_tweet(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
         "kind": kind,
         "reply_to_id": references.get("replied_to"),
         "conversation_id": tweet.get("conversation_id"),
+        "quoted_id": references.get("quoted"),
         "url": f"https://twitter.com/{handle}/status/{tweet_id}" if handle else None,
         "paid": True if tweet.get("promoted_metrics") else None,
         "likes": to_count(metrics.get("like_count"), "like_count"),

@@ -86,6 +86,8 @@ SELECT * REPLACE (
         {_QUALIFY.format(col="account_id")} AS account_id,
         {_QUALIFY.format(col="reply_to_id")} AS reply_to_id,
         {_QUALIFY.format(col="conversation_id")} AS conversation_id,
+        {_QUALIFY.format(col="quoted_id")} AS quoted_id,
+        nullif(ltrim(trim(quoted_handle), '@'), '') AS quoted_handle,
         coalesce(time_precision, 'second') AS time_precision,
         -- sources without a kind column: a message that answers another is a reply
         coalesce(kind, CASE WHEN reply_to_id IS NOT NULL THEN 'reply' ELSE 'post' END) AS kind),
@@ -165,13 +167,24 @@ WHEN NOT MATCHED THEN INSERT
 """
 
 # Columns a newer export may update; NULL in the newer export keeps what the store had.
-_UPDATABLE = ("text", "lang", "reply_to_id", "conversation_id", "url", "paid", *COUNT_COLUMNS, "meta")
+_UPDATABLE = (
+    "text",
+    "lang",
+    "reply_to_id",
+    "conversation_id",
+    "quoted_id",
+    "quoted_handle",
+    "url",
+    "paid",
+    *COUNT_COLUMNS,
+    "meta",
+)
 
 _INSERT_POSTS = """
 INSERT INTO posts
 SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.lang, v.kind,
        v.reply_to_id, v.conversation_id, FALSE, v.url, v.paid, v.likes, v.shares, v.comments,
-       v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
+       v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id, v.quoted_id, v.quoted_handle
 FROM _checked AS v
 WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
 """

@@ -164,6 +164,14 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         DELETE FROM threads; -- rebuilt on next use, with the new column filled
         """,
     ),
+    (
+        6,
+        "posts keep what a quote quotes (post and account), so quotes become network edges",
+        """
+        ALTER TABLE posts ADD COLUMN quoted_id VARCHAR;
+        ALTER TABLE posts ADD COLUMN quoted_handle VARCHAR;
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]
