@@ -78,23 +78,27 @@ ORDER BY s.vertex, t.vertex
 """
 
 _NODES_SQL = """
-WITH stats AS (
-SELECT t.author_key AS node,
-       bool_or(p.is_brand) AS is_brand,
-       count(*) AS messages,
-       count(DISTINCT CAST(p.created_at AS DATE)) AS active_days,
-       count(*) FILTER (WHERE s.sentiment = 'positive') AS positive,
-       count(*) FILTER (WHERE s.sentiment = 'negative') AS negative,
-       max(a.followers) AS followers
-FROM posts p JOIN threads t USING (post_id)
-LEFT JOIN post_sentiment s USING (post_id)
-LEFT JOIN accounts a ON a.account_id = p.account_id
-WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
-GROUP BY t.author_key
+WITH daily AS (
+    -- per account and day first: counting the days is then a plain count, not count(DISTINCT)
+    SELECT t.author_key AS node, CAST(p.created_at AS DATE) AS day,
+           bool_or(p.is_brand) AS is_brand,
+           count(*) AS messages,
+           count(*) FILTER (WHERE s.sentiment = 'positive') AS positive,
+           count(*) FILTER (WHERE s.sentiment = 'negative') AS negative,
+           max(a.followers) AS followers
+    FROM posts p JOIN threads t USING (post_id)
+    LEFT JOIN post_sentiment s USING (post_id)
+    LEFT JOIN accounts a ON a.account_id = p.account_id
+    WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
+    GROUP BY ALL
+), stats AS (
+    SELECT node, bool_or(is_brand) AS is_brand, sum(messages) AS messages, count(*) AS active_days,
+           sum(positive) AS positive, sum(negative) AS negative, max(followers) AS followers
+    FROM daily GROUP BY node
 )
-SELECT n.node AS name, coalesce(s.is_brand, FALSE) AS is_brand, coalesce(s.messages, 0) AS messages,
-       coalesce(s.active_days, 0) AS active_days, coalesce(s.positive, 0) AS positive,
-       coalesce(s.negative, 0) AS negative, coalesce(s.followers, -1) AS followers
+SELECT n.node AS name, coalesce(s.is_brand, FALSE) AS is_brand, coalesce(s.messages, 0)::BIGINT AS messages,
+       coalesce(s.active_days, 0) AS active_days, coalesce(s.positive, 0)::BIGINT AS positive,
+       coalesce(s.negative, 0)::BIGINT AS negative, coalesce(s.followers, -1) AS followers
 FROM net_node n LEFT JOIN stats s USING (node)
 ORDER BY n.vertex
 """
