@@ -86,16 +86,24 @@ WHERE reply_to_id IS NULL AND source_conversation_id IS NULL AND lead_keys IS NO
 """
 
 # ASOF joins find, for each leading handle, the latest earlier message by that handle that
-# addressed the author (or any brand, when the author is a brand); the latest wins.
+# addressed the author (or any brand, when the author is a brand); the latest wins. Mentions are
+# first cut to the (author, addressee) pairs some leading handle asks for: the ASOF join then
+# sorts those instead of every mention (8.7 s -> 3.7 s at 10M posts, same links).
 _HANDLE_TIME_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_handle_time AS
-WITH addressed AS (
+WITH wanted AS (
+    SELECT * FROM thr_mention m
+    SEMI JOIN thr_lead l ON l.lead_key = m.author_key AND l.author_key = m.mentioned_key
+), wanted_brand AS (
+    SELECT * FROM thr_mention_brand m
+    SEMI JOIN (SELECT DISTINCT lead_key FROM thr_lead WHERE is_brand) l ON l.lead_key = m.author_key
+), addressed AS (
     SELECT l.post_id, c.post_id AS parent_id, c.created_at AS parent_at, l.created_at
-    FROM thr_lead l ASOF JOIN thr_mention c
+    FROM thr_lead l ASOF JOIN wanted c
       ON c.author_key = l.lead_key AND c.mentioned_key = l.author_key AND l.created_at > c.created_at
 ), addressed_brand AS (
     SELECT l.post_id, c.post_id AS parent_id, c.created_at AS parent_at, l.created_at
-    FROM (SELECT * FROM thr_lead WHERE is_brand) l ASOF JOIN thr_mention_brand c
+    FROM (SELECT * FROM thr_lead WHERE is_brand) l ASOF JOIN wanted_brand c
       ON c.author_key = l.lead_key AND l.created_at > c.created_at
 ), candidates AS (
     SELECT * FROM addressed UNION ALL SELECT * FROM addressed_brand
