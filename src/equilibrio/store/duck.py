@@ -48,7 +48,7 @@ class Store:
 
     >>> store = Store(None)
     >>> store.schema_version()
-    5
+    6
     """
 
     def __init__(self, path: str | Path | None = None, *, memory_limit: str | None = None) -> None:
