@@ -279,3 +279,6 @@ def test_quotes_link_the_brand_to_the_accounts_it_quotes(workspace: Workspace, s
     }
     assert set(quote_edges) == {("twitter:tesla", f"twitter:{name}") for name in others}
     assert sum(quote_edges.values()) == len(others)
+    summary = workspace.network().summary
+    assert summary["interactions_by_kind"]["quotes"] == len(others)
+    assert sum(summary["interactions_by_kind"].values()) == summary["interactions"]

@@ -566,8 +566,10 @@ def network(
     if json_output:
         _emit_json(summary)
         return
+    by_kind = summary.get("interactions_by_kind") or {}
+    detail = f" ({', '.join(f'{count:,} {kind}' for kind, count in by_kind.items())})" if by_kind else ""
     console.print(
-        f"{summary['nodes']:,} accounts, {summary['edges']:,} links, {summary['interactions']:,} interactions.",
+        f"{summary['nodes']:,} accounts, {summary['edges']:,} links, {summary['interactions']:,} interactions{detail}.",
         highlight=False,
     )
     if summary["shape"]:

@@ -267,6 +267,9 @@ def describe(graph: ig.Graph, modularity: float, top: int = 10, edge_ends: np.nd
     n = graph.vcount()
     interactions = int(np.sum(graph.es["weight"])) if graph.ecount() else 0
     summary: dict[str, Any] = {"nodes": n, "edges": graph.ecount(), "interactions": interactions}
+    kinds = [kind for kind in ("replies", "mentions", "quotes") if kind in graph.es.attributes()]
+    if kinds:
+        summary["interactions_by_kind"] = {kind: int(np.sum(graph.es[kind])) if graph.ecount() else 0 for kind in kinds}
     if n == 0:
         return {**summary, "communities": [], "advocates": [], "detractors": [], "bridges": [], "shape": None}
     membership = np.asarray(graph.vs["community"])
