@@ -59,9 +59,17 @@ def _clock_minutes(clock: str) -> int:
 
 
 # Audience messages addressed to the brand, and brand messages addressed to a person.
+# Brand messages are joined with their threads once; the brand's keys, the messages it answered
+# and its replies to people all come from that one table.
 _INBOUND_SQL = """
+CREATE OR REPLACE TEMP TABLE cv_brand_msg AS
+SELECT p.post_id, p.created_at, p.time_precision = 'second' AS timed, t.conversation_id,
+       t.author_key, t.addressee_key, t.parent_id
+FROM posts p JOIN threads t USING (post_id)
+WHERE p.is_brand;
+
 CREATE OR REPLACE TEMP TABLE cv_brand AS
-SELECT DISTINCT t.author_key FROM threads t JOIN posts p USING (post_id) WHERE p.is_brand;
+SELECT DISTINCT author_key FROM cv_brand_msg;
 
 CREATE OR REPLACE TEMP TABLE cv_in AS
 SELECT p.post_id, p.platform, p.created_at, p.time_precision = 'second' AS timed,
@@ -74,14 +82,14 @@ LEFT JOIN accounts a ON a.account_id = p.account_id
 WHERE NOT p.is_brand AND p.kind <> 'repost'
   AND (t.addressee_key IN (SELECT author_key FROM cv_brand)
        OR p.kind IN ('comment', 'mention', 'dm')
-       OR p.post_id IN (SELECT r.parent_id FROM threads r JOIN posts b USING (post_id) WHERE b.is_brand));
+       OR p.post_id IN (SELECT parent_id FROM cv_brand_msg));
 
 CREATE OR REPLACE TEMP TABLE cv_out AS
-SELECT p.post_id, p.created_at, p.time_precision = 'second' AS timed, t.conversation_id,
-       t.addressee_key, t.author_key AS responder_key
-FROM posts p JOIN threads t USING (post_id)
-WHERE p.is_brand AND t.addressee_key IS NOT NULL
-  AND t.addressee_key NOT IN (SELECT author_key FROM cv_brand);
+SELECT post_id, created_at, timed, conversation_id, addressee_key, author_key AS responder_key
+FROM cv_brand_msg
+WHERE addressee_key IS NOT NULL AND addressee_key NOT IN (SELECT author_key FROM cv_brand);
+
+DROP TABLE cv_brand_msg;
 """
 
 # Each inbound message meets the first brand reply to its author at or after it (ASOF join);
