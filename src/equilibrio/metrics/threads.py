@@ -145,7 +145,7 @@ FROM chosen c LEFT JOIN thr_msg x ON x.post_id = c.parent_ref
 
 # Row keys (thr_msg's rowid) stand for posts from here on: the tree is walked in NumPy and
 # joined back on integers, several times faster at 10M posts than joins on the post ids.
-_EDGES_SQL = "SELECT row_key, parent_key, link = 'reply_to' AS explicit FROM thr_node"
+_PARENT_LINKS_SQL = "SELECT row_key, parent_key, link = 'reply_to' AS explicit FROM thr_node"
 _CREATED_SQL = "SELECT rowid AS row_key, epoch_us(created_at) AS created_us FROM thr_msg"
 
 _WRITE_SQL = """
@@ -236,11 +236,11 @@ def _walk_tree(store: Store) -> _Tree:
     links (conversation order, handle and time) of the unsettled posts, then their replies dated
     no later than their parent, then any of their links.
     """
-    edges = store.arrow(_EDGES_SQL).sort_by("row_key")
-    row_keys = edges.column("row_key").to_numpy()
-    parent = _positions(row_keys, edges.column("parent_key"))
-    explicit = edges.column("explicit").to_numpy(zero_copy_only=False)
-    del edges
+    links = store.arrow(_PARENT_LINKS_SQL).sort_by("row_key")
+    row_keys = links.column("row_key").to_numpy()
+    parent = _positions(row_keys, links.column("parent_key"))
+    explicit = links.column("explicit").to_numpy(zero_copy_only=False)
+    del links
     size = row_keys.size
     cut = np.zeros(size, dtype=bool)
     ancestor, depth, rounds = _jump_to_roots(parent)
@@ -328,9 +328,9 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
         store.execute(_HANDLE_TIME_SQL, [link_window_hours])
         store.execute(_PARENTS_SQL)
         tree = _walk_tree(store)
-        tree_rounds = tree.rounds
         _store_tree(store, tree)
-        del tree
+        rounds = tree.rounds
+        del tree  # its arrays are in thr_tree now; free them before the write
         store.execute("DELETE FROM threads")
         brand_keys = [str(key) for (key,) in store.fetchall("SELECT author_key FROM thr_brand_key ORDER BY 1")]
         store.execute(_WRITE_SQL, {"brand_keys": brand_keys})
@@ -339,4 +339,4 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
         for name in _TEMP_TABLES:
             store.execute(f"DROP TABLE IF EXISTS {name}")  # fixed names from _TEMP_TABLES
         store.set_setting(_SOURCE_SETTING, threads_source(store))
-    return ThreadSummary(posts=int(posts), conversations=int(conversations), links=links, jump_rounds=tree_rounds)
+    return ThreadSummary(posts=int(posts), conversations=int(conversations), links=links, jump_rounds=rounds)

@@ -26,6 +26,8 @@ from equilibrio.store.duck import Store
 
 SEED: Final = 0
 MIN_ACTIVE_DAYS: Final = 2
+# How an edge's messages interact; the counts of all three add up to its weight.
+INTERACTION_KINDS: Final = ("replies", "mentions", "quotes")
 
 _EDGES_SQL = """
 WITH quoted AS (
@@ -147,7 +149,7 @@ def build_network(store: Store, start: datetime | None = None, end: datetime | N
     ends = np.column_stack([edges.column("source").to_numpy(), edges.column("target").to_numpy()]).astype(np.int64)
     # igraph reads an integer array directly; .tolist() first cost as much again (6.9M edges: 3.6 s).
     graph.add_edges(ends)
-    for name in ("weight", "replies", "mentions", "quotes"):
+    for name in ("weight", *INTERACTION_KINDS):
         graph.es[name] = edges.column(name).to_pylist()
     for name in nodes.column_names:
         graph.vs[name] = nodes.column(name).to_pylist()
@@ -267,7 +269,7 @@ def describe(graph: ig.Graph, modularity: float, top: int = 10, edge_ends: np.nd
     n = graph.vcount()
     interactions = int(np.sum(graph.es["weight"])) if graph.ecount() else 0
     summary: dict[str, Any] = {"nodes": n, "edges": graph.ecount(), "interactions": interactions}
-    kinds = [kind for kind in ("replies", "mentions", "quotes") if kind in graph.es.attributes()]
+    kinds = [kind for kind in INTERACTION_KINDS if kind in graph.es.attributes()]
     if kinds:
         summary["interactions_by_kind"] = {kind: int(np.sum(graph.es[kind])) if graph.ecount() else 0 for kind in kinds}
     if n == 0:

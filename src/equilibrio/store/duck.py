@@ -43,6 +43,10 @@ def normalise_handle(handle: str) -> str:
     return cleaned
 
 
+# Timestamps are stored and compared in UTC whatever the machine's zone is.
+_UTC_SESSION = "SET TimeZone = 'UTC'"
+
+
 class Store:
     """A canonical store in one DuckDB file (or in memory when ``path`` is None).
 
@@ -57,8 +61,7 @@ class Store:
             self._con = duckdb.connect(str(self.path) if self.path else ":memory:")
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
-        # Timestamps are stored and compared in UTC whatever the machine's zone is.
-        self._run("SET TimeZone = 'UTC'")
+        self._run(_UTC_SESSION)
         if memory_limit:
             self._run("SET memory_limit = ?", [memory_limit])
         self._in_transaction = False
@@ -155,7 +158,7 @@ class Store:
         """
         cursor = self._con.cursor()
         try:
-            cursor.execute("SET TimeZone = 'UTC'")
+            cursor.execute(_UTC_SESSION)  # settings are per connection
             reader = cursor.sql(sql, params=params or None).to_arrow_reader(rows_per_batch)
             yield from reader
         finally:
