@@ -93,15 +93,17 @@ DROP TABLE cv_brand_msg;
 """
 
 # Each inbound message meets the first brand reply to its author at or after it (ASOF join);
-# the messages that meet the same reply (or none yet) form one turn.
+# the messages that meet the same reply (or none yet) form one turn. The join's result is
+# stored before it is grouped: fed straight from the ASOF join, the group-by took 11 s at 10M
+# posts; from the stored table 4.7 s, so the two statements take 9.8 s instead of 14-15 s.
 _TURNS_SQL = """
+CREATE OR REPLACE TEMP TABLE cv_met AS
+SELECT i.*, o.post_id AS response_id, o.created_at AS responded_at, o.timed AS response_timed, o.responder_key
+FROM cv_in i ASOF LEFT JOIN cv_out o
+  ON o.conversation_id = i.conversation_id AND o.addressee_key = i.author_key AND i.created_at <= o.created_at;
+
 CREATE OR REPLACE TEMP TABLE cv_turn AS
-WITH met AS (
-    SELECT i.*, o.post_id AS response_id, o.created_at AS responded_at, o.timed AS response_timed,
-           o.responder_key
-    FROM cv_in i ASOF LEFT JOIN cv_out o
-      ON o.conversation_id = i.conversation_id AND o.addressee_key = i.author_key AND i.created_at <= o.created_at
-), turns AS (
+WITH turns AS (
     -- one arg_min over a struct: the first message's fields all come from the same row, and
     -- at 10M posts it is 1.3 s faster than three arg_mins
     SELECT conversation_id, author_key, response_id,
@@ -117,7 +119,7 @@ WITH met AS (
            min(responded_at) AS responded_at,
            any_value(responder_key) AS responder_key,
            bool_and(timed) AND coalesce(bool_and(response_timed), TRUE) AS timed
-    FROM met GROUP BY conversation_id, author_key, response_id
+    FROM cv_met GROUP BY conversation_id, author_key, response_id
 )
 SELECT * EXCLUDE (first_message),
        first_message.post_id AS first_post_id, first_message.platform AS platform,
@@ -128,7 +130,9 @@ SELECT * EXCLUDE (first_message),
            AS brand_key,
        CASE WHEN responded_at IS NOT NULL AND timed
             THEN (epoch(responded_at) - epoch(started_at)) / 60.0 END AS response_minutes
-FROM turns
+FROM turns;
+
+DROP TABLE cv_met;
 """
 
 # Business minutes between two instants = B(end) - B(start), where B(t) counts the opening minutes
@@ -185,14 +189,17 @@ FROM keyed k LEFT JOIN fastest f USING (dimension)
 GROUP BY k.dimension ORDER BY k.dimension
 """
 
+# Overall and per week in one pass (GROUPING SETS): each pass joins and groups all posts, and at
+# 10M posts a second pass cost 3.7 s. ``week`` is NULL only on the overall row.
 _BIDIRECTIONALITY_SQL = """
 WITH brand_posts AS (
-    SELECT {dimension} AS dimension,
-           count(*) FILTER (WHERE p.kind IN ('reply', 'comment', 'dm') OR t.parent_id IS NOT NULL) AS replies,
-           count(*) FILTER (WHERE p.kind IN ('post', 'quote') AND t.parent_id IS NULL) AS broadcasts
-    FROM (SELECT *, created_at AS started_at FROM posts) p JOIN threads t USING (post_id)
-    WHERE p.is_brand AND p.kind <> 'repost'
-    GROUP BY ALL
+    SELECT week, count(*) FILTER (WHERE is_reply) AS replies, count(*) FILTER (WHERE is_broadcast) AS broadcasts
+    FROM (SELECT CAST(date_trunc('week', p.created_at) AS DATE) AS week,
+                 p.kind IN ('reply', 'comment', 'dm') OR t.parent_id IS NOT NULL AS is_reply,
+                 p.kind IN ('post', 'quote') AND t.parent_id IS NULL AS is_broadcast
+          FROM posts p JOIN threads t USING (post_id)
+          WHERE p.is_brand AND p.kind <> 'repost')
+    GROUP BY GROUPING SETS ((), (week))
 ), conversations AS (
     SELECT t.conversation_id,
            arg_min(p.is_brand, p.created_at) AS brand_started,
@@ -200,33 +207,27 @@ WITH brand_posts AS (
            bool_or(p.is_brand) AS brand_joined,
            count(*) AS messages,
            max(t.depth) AS depth,
-           min(p.created_at) AS started_at,
-           arg_min(p.platform, p.created_at) AS platform,
-           arg_min(CASE WHEN p.is_brand THEN t.author_key END, p.created_at) AS brand_key
+           min(p.created_at) AS started_at
     FROM posts p JOIN threads t USING (post_id)
     WHERE p.kind <> 'repost'
     GROUP BY t.conversation_id
 ), threads_by AS (
-    SELECT {dimension} AS dimension,
+    SELECT week,
            count(*) FILTER (WHERE NOT brand_started AND coalesce(to_brand, FALSE)) AS audience_started,
            count(*) FILTER (WHERE NOT brand_started AND coalesce(to_brand, FALSE) AND brand_joined)
                AS audience_started_joined,
            avg(depth) FILTER (WHERE messages > 1) AS mean_thread_depth,
            avg(messages) FILTER (WHERE messages > 1) AS mean_thread_messages,
            count(*) FILTER (WHERE messages > 1) AS threads_with_replies
-    FROM conversations GROUP BY ALL
+    FROM (SELECT *, CAST(date_trunc('week', started_at) AS DATE) AS week FROM conversations)
+    GROUP BY GROUPING SETS ((), (week))
 )
-SELECT coalesce(b.dimension, t.dimension) AS dimension, coalesce(b.replies, 0), coalesce(b.broadcasts, 0),
+SELECT coalesce(b.week, t.week) AS week, coalesce(b.replies, 0), coalesce(b.broadcasts, 0),
        coalesce(t.audience_started, 0), coalesce(t.audience_started_joined, 0),
        t.mean_thread_depth, t.mean_thread_messages, coalesce(t.threads_with_replies, 0)
-FROM brand_posts b FULL JOIN threads_by t USING (dimension)
-ORDER BY 1
+FROM brand_posts b FULL JOIN threads_by t ON b.week IS NOT DISTINCT FROM t.week
+ORDER BY 1 NULLS FIRST
 """
-
-_BIDIRECTIONALITY_DIMENSIONS: Final = {
-    "overall": "'all'",
-    "week": "CAST(date_trunc('week', started_at) AS DATE)",
-}
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -307,10 +308,9 @@ def prepare_turns(store: Store, business_hours: BusinessHours | None = None, *, 
         build_threads(store)
     else:
         ensure_threads(store)
-    for statement in _INBOUND_SQL.split(";"):
+    for statement in (*_INBOUND_SQL.split(";"), *_TURNS_SQL.split(";")):
         if statement.strip():
             store.execute(statement)
-    store.execute(_TURNS_SQL)
     if business_hours is not None:
         opens, closes = business_hours.minutes()
         clock = [business_hours.timezone, opens, closes]
@@ -347,10 +347,10 @@ def conversation_health(
     for name, expression in _DIMENSIONS.items():
         sql = _RESPONSE_SQL.format(dimension=expression)  # expression: a fixed string from _DIMENSIONS
         response[name] = [_response_row(row, response_window_hours) for row in store.fetchall(sql, params)]
-    bidirectional: dict[str, list[dict[str, Any]]] = {}
-    for name, expression in _BIDIRECTIONALITY_DIMENSIONS.items():
-        sql = _BIDIRECTIONALITY_SQL.format(dimension=expression)  # fixed string, as above
-        bidirectional[name] = [_bidirectionality_row(row) for row in store.fetchall(sql)]
+    bidirectional: dict[str, list[dict[str, Any]]] = {"overall": [], "week": []}
+    for week, *figures in store.fetchall(_BIDIRECTIONALITY_SQL):
+        name, key = ("overall", "all") if week is None else ("week", week)
+        bidirectional[name].append(_bidirectionality_row((key, *figures)))
     empty_response = _response_row(("all", 0, 0, 0, 0, 0, 0, 0, None, None, None, None, 0), response_window_hours)
     empty_bidirectional = _bidirectionality_row(("all", 0, 0, 0, 0, None, None, 0))
     return {
