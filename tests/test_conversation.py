@@ -24,8 +24,8 @@ import csv
 import json
 from pathlib import Path
 
-import igraph as ig
 import numpy as np
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -34,7 +34,7 @@ from equilibrio.cli import app
 from equilibrio.errors import ConfigurationError
 from equilibrio.metrics.conversation import BusinessHours
 from equilibrio.metrics.threads import build_threads, threads_are_current
-from equilibrio.network.graph import _other_communities, describe
+from equilibrio.network.graph import AudienceNetwork, _other_communities, _undirected, describe
 
 
 @pytest.fixture
@@ -155,16 +155,46 @@ def test_bridges_count_the_other_communities_around_each_account() -> None:
     membership = np.array([0, 0, 1, 1, 2])
     assert _other_communities(5, ends, membership).tolist() == [1, 1, 1, 2, 1]
     assert _other_communities(3, np.zeros((0, 2), dtype=np.int64), np.array([0, 1, 2])).tolist() == [0, 0, 0]
-    graph = ig.Graph(n=5, edges=ends.tolist(), directed=True)
-    graph.vs["community"] = membership.tolist()
-    graph.vs["name"] = [f"x:{i}" for i in range(5)]
-    graph.vs["label"] = [str(i) for i in range(5)]
-    graph.es["weight"] = [1] * len(ends)
-    for attribute in ("messages", "active_days", "positive", "negative"):
-        graph.vs[attribute] = [1] * 5
-    graph.vs["is_brand"] = [False] * 5
-    assert describe(graph, 0.3) == describe(graph, 0.3, edge_ends=ends)
-    assert describe(graph, 0.3)["bridges"][0]["account"] == "x:3"
+    nodes = pa.table(
+        {
+            "name": [f"x:{i}" for i in range(5)],
+            "is_brand": [False] * 5,
+            **{column: [1] * 5 for column in ("messages", "active_days", "positive", "negative", "followers")},
+            "community": membership,
+        }
+    )
+    edges = pa.table(
+        {"source": ends[:, 0], "target": ends[:, 1], "weight": [1] * 7, "replies": [1] * 7}
+        | {"mentions": [0] * 7, "quotes": [0] * 7}
+    )
+    summary = describe(nodes, edges, 0.3, largest_component_accounts=5)
+    assert summary["bridges"][0]["account"] == "x:3"
+    assert summary["bridges"][0]["other_communities"] == 2
+    # The same tables as an igraph graph (what exports see): edges and weights survive.
+    graph = AudienceNetwork(nodes, edges, summary).graph
+    assert sorted(graph.get_edgelist()) == sorted(map(tuple, ends.tolist()))
+    assert graph.vs["label"] == ["0", "1", "2", "3", "4"]
+
+
+def test_undirected_collapse_sums_both_directions_and_busiest_keeps_induced_edges() -> None:
+    # Worked by hand: 0->1 (2) and 1->0 (3) are one undirected edge of weight 5; 1->2 (1) stays;
+    # 3->1 (4) stays. Strength: 0: 5, 1: 10, 2: 1, 3: 4, so the two busiest are 1 and 0.
+    ends = np.array([[0, 1], [1, 0], [1, 2], [3, 1]])
+    undirected = _undirected(4, ends, np.array([2.0, 3.0, 1.0, 4.0]))
+    assert not undirected.is_directed()
+    assert sorted(zip(undirected.get_edgelist(), undirected.es["weight"], strict=True)) == [
+        ((0, 1), 5.0),
+        ((1, 2), 1.0),
+        ((1, 3), 4.0),
+    ]
+    nodes = pa.table({"name": ["t:a", "t:b", "t:c", "t:d"], "community": [0, 0, 1, 1]})
+    edges = pa.table(
+        {"source": ends[:, 0], "target": ends[:, 1], "weight": [2, 3, 1, 4]}
+        | {kind: [0, 0, 0, 0] for kind in ("replies", "mentions", "quotes")}
+    )
+    busiest = AudienceNetwork(nodes, edges, {}).busiest(2)
+    assert busiest.vs["name"] == ["t:a", "t:b"]
+    assert sorted(zip(busiest.get_edgelist(), busiest.es["weight"], strict=True)) == [((0, 1), 2), ((1, 0), 3)]
 
 
 def test_conversation_cli_reports_response_figures(ibm_three: Workspace) -> None:

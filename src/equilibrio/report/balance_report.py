@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import igraph as ig
 import jinja2
 import numpy as np
 import plotly.graph_objects as go
@@ -23,7 +22,7 @@ import plotly.offline
 
 from equilibrio._version import __version__
 from equilibrio.insights.balance import ATTRIBUTE_NAMES, Lang, Rule, balance_analysis
-from equilibrio.network.graph import build_network
+from equilibrio.network.graph import AudienceNetwork, build_network
 from equilibrio.store.duck import Store
 
 COLOURS: Final = {"promotion": "#d1495b", "conversation": "#00798c", "value": "#edae49"}
@@ -262,13 +261,11 @@ def _attributes_chart(analysis: dict[str, Any], words: dict[str, str], lang: Lan
     return figure
 
 
-def _network_chart(graph: ig.Graph) -> go.Figure | None:
+def _network_chart(network: AudienceNetwork) -> go.Figure | None:
     """The busiest accounts (by weighted degree) laid out by force, coloured by community."""
-    if graph.vcount() == 0:
+    if network.nodes.num_rows == 0:
         return None
-    strength = np.asarray(graph.strength(mode="all", weights="weight"))
-    keep = sorted(int(i) for i in np.argsort(-strength, kind="stable")[:NETWORK_NODES])
-    sub = graph.induced_subgraph(keep)
+    sub = network.busiest(NETWORK_NODES)
     layout = sub.layout_fruchterman_reingold(seed=[(np.cos(i), np.sin(i)) for i in range(sub.vcount())], niter=300)
     coords = np.asarray(layout.coords)
     edge_x: list[float | None] = []
@@ -315,7 +312,7 @@ def report_data(
     """The analysis plus the network summary: everything the report shows, JSON-ready."""
     analysis = balance_analysis(store, lang=lang, rule=rule, promotion_target=promotion_target)
     network = build_network(store)
-    return {"analysis": analysis, "network": network.summary, "_graph": network.graph}
+    return {"analysis": analysis, "network": network.summary, "_network": network}
 
 
 def render_report(
@@ -340,7 +337,7 @@ def render_report(
     """
     if data is None:
         data = report_data(store, lang=lang, rule=rule, promotion_target=promotion_target)
-    analysis, graph = data["analysis"], data["_graph"]
+    analysis, network = data["analysis"], data["_network"]
     words = _LABELS[lang]
     curves = analysis["balance_curve"]
     charts = {
@@ -355,7 +352,7 @@ def render_report(
         "conversions": _embed(_conversions_chart(analysis, words)),
         "categories": _embed(_category_chart(analysis, words)),
         "attributes": _embed(_attributes_chart(analysis, words, lang)),
-        "network": _embed(_network_chart(graph)),
+        "network": _embed(_network_chart(network)),
     }
     html_text = _ENV.get_template("balance.html.j2").render(
         a=analysis,
