@@ -130,7 +130,8 @@ class Workspace:
         return unanswered_queue(self.store, limit, business_hours=business_hours)
 
     def network(self, start: datetime | None = None, end: datetime | None = None) -> AudienceNetwork:
-        """The audience interaction graph of [start, end); ``.summary`` and ``.export(path)``."""
+        """The audience interaction graph of [start, end): ``.summary``, ``.nodes`` and ``.edges`` (Arrow
+        tables), ``.graph`` (igraph, built on first use) and ``.export(path)``."""
         from equilibrio.network.graph import build_network
 
         return build_network(self.store, start, end)
