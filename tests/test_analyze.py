@@ -115,9 +115,15 @@ def test_analyze_streams_small_batches_to_the_same_labels(tmp_path: Path, ibm_sa
         with Workspace(Store(tmp_path / f"batch_{batch_size}.duckdb")) as ws:
             ws.ingest(ibm_sample)
             reports: list[tuple[int, int]] = []
+            stages: list[str] = []
             result = analyze_store(
-                ws.store, mode="fast", batch_size=batch_size, progress=lambda done, total: reports.append((done, total))
+                ws.store,
+                mode="fast",
+                batch_size=batch_size,
+                progress=lambda done, total: reports.append((done, total)),
+                on_stage=stages.append,
             )
+            assert stages == ["labelling language, intent and questions", "scoring audience sentiment"]
             rows = ws.store.fetchall(
                 "SELECT l.post_id, l.lang, l.intent, l.asks_question, s.sentiment FROM post_labels l "
                 "LEFT JOIN post_sentiment s USING (post_id) ORDER BY l.post_id"

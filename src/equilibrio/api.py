@@ -96,9 +96,17 @@ class Workspace:
         """Counts per platform, account, kind and language, date ranges and the ingest log."""
         return summarize(self.store)
 
-    def analyze(self, mode: Mode = "routed", progress: Callable[[int, int], None] | None = None) -> AnalyzeResult:
-        """Label every post the current models have not labelled yet (see :func:`analyze`)."""
-        return analyze_store(self.store, mode=mode, progress=progress)
+    def analyze(
+        self,
+        mode: Mode = "routed",
+        progress: Callable[[int, int], None] | None = None,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> AnalyzeResult:
+        """Label every post the current models have not labelled yet (see :func:`analyze`).
+
+        ``progress`` and ``on_stage`` as in :func:`equilibrio.nlp.analyze.analyze_store`.
+        """
+        return analyze_store(self.store, mode=mode, progress=progress, on_stage=on_stage)
 
     def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Shares of promotion / conversation / value among labelled brand posts, overall or per period."""

@@ -308,7 +308,9 @@ def analyze(
     ):
         task = progress.add_task("labelling posts", total=None)
         result = workspace.analyze(
-            _mode(mode), progress=lambda done, total: progress.update(task, completed=done, total=total)
+            _mode(mode),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            on_stage=lambda stage: progress.reset(task, total=None, description=stage),
         )
         mix = workspace.content_mix()
     if json_output:
@@ -436,7 +438,10 @@ def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
 def _analyze_quietly(workspace: Workspace) -> None:
     with _progress(counts_bytes=False) as progress:
         task = progress.add_task("labelling new posts", total=None)
-        workspace.analyze(progress=lambda done, total: progress.update(task, completed=done, total=total))
+        workspace.analyze(
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            on_stage=lambda stage: progress.reset(task, total=None, description=f"{stage} (new posts)"),
+        )
 
 
 def _business(span: str | None, timezone: str) -> Any:

@@ -169,10 +169,13 @@ def analyze_store(
     model: IntentModel | None = None,
     sentiment_model: SentimentModel | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> AnalyzeResult:
     """Label every post not yet labelled by the current models; returns counts.
 
-    ``progress(done, total)`` is called after each batch (intent pass, then sentiment pass).
+    ``progress(done, total)`` is called after each batch: the intent pass counts posts, then the
+    sentiment pass counts audience messages from zero again. ``on_stage(description)`` is
+    called as each pass starts, so a progress bar can say which one it is counting.
     """
     started = time.perf_counter()
     model = model or IntentModel.load()
@@ -181,6 +184,8 @@ def analyze_store(
     pending = _count(store, _PENDING_SQL, [model.version])
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
     brand = audience = routed = done = 0
+    if on_stage:
+        on_stage("labelling language, intent and questions")
     for rows in store.stream(_PENDING_SQL, [model.version], rows_per_batch=batch_size):
         batch = rows.to_pylist()
         labels = label_batch(batch, model, mode)
@@ -196,6 +201,8 @@ def analyze_store(
     # The e5 tier is ~100x slower than the fast one, so sentiment batches are smaller.
     sentiment_batch_size = max(1, batch_size // 10) if mode != "fast" else batch_size
     done = 0
+    if on_stage:
+        on_stage("scoring audience sentiment")
     for rows in store.stream(_PENDING_SENTIMENT_SQL, [sentiment_model.version], rows_per_batch=sentiment_batch_size):
         chunk = rows.to_pylist()
         _replace_rows(store, "post_sentiment", SENTIMENT_SCHEMA, sentiment_batch(chunk, sentiment_model, mode))

@@ -180,11 +180,15 @@ _UPDATABLE = (
     "meta",
 )
 
+# Target columns are named: migrations append columns (quoted_id, quoted_handle), so the
+# table's physical order is not the canonical model's order.
 _INSERT_POSTS = """
-INSERT INTO posts
+INSERT INTO posts (post_id, platform, account_id, created_at, time_precision, text, lang, kind,
+                   reply_to_id, conversation_id, quoted_id, quoted_handle, is_brand, url, paid,
+                   likes, shares, comments, impressions, reach, clicks, meta, first_ingest_id, last_ingest_id)
 SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.lang, v.kind,
-       v.reply_to_id, v.conversation_id, FALSE, v.url, v.paid, v.likes, v.shares, v.comments,
-       v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id, v.quoted_id, v.quoted_handle
+       v.reply_to_id, v.conversation_id, v.quoted_id, v.quoted_handle, FALSE, v.url, v.paid,
+       v.likes, v.shares, v.comments, v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
 FROM _checked AS v
 WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
 """
