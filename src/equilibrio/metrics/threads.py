@@ -71,13 +71,6 @@ CREATE OR REPLACE TEMP TABLE thr_brand_key AS
 SELECT DISTINCT author_key FROM thr_msg WHERE is_brand
 """
 
-# Messages that mention a brand account: candidates for a brand's id-less reply.
-_MENTIONS_BRAND_SQL = """
-CREATE OR REPLACE TEMP TABLE thr_mention_brand AS
-SELECT DISTINCT m.post_id, m.created_at, m.author_key
-FROM thr_mention m JOIN thr_brand_key b ON b.author_key = m.mentioned_key
-"""
-
 _LEADING_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_lead AS
 SELECT post_id, created_at, author_key, is_brand, unnest(lead_keys) AS lead_key
@@ -95,8 +88,11 @@ WITH wanted AS (
     SELECT * FROM thr_mention m
     SEMI JOIN thr_lead l ON l.lead_key = m.author_key AND l.author_key = m.mentioned_key
 ), wanted_brand AS (
-    SELECT * FROM thr_mention_brand m
+    -- messages that mention a brand account, by authors some brand reply leads with: candidates
+    -- for a brand's id-less reply (cut before DISTINCT: 4.5-4.8 s -> 3.7-3.9 s at 10M, same links)
+    SELECT DISTINCT m.post_id, m.created_at, m.author_key FROM thr_mention m
     SEMI JOIN (SELECT DISTINCT lead_key FROM thr_lead WHERE is_brand) l ON l.lead_key = m.author_key
+    SEMI JOIN thr_brand_key b ON b.author_key = m.mentioned_key
 ), addressed AS (
     SELECT l.post_id, c.post_id AS parent_id, c.created_at AS parent_at, l.created_at
     FROM thr_lead l ASOF JOIN wanted c
@@ -176,7 +172,6 @@ _TEMP_TABLES: Final = (
     "thr_msg",
     "thr_mention",
     "thr_brand_key",
-    "thr_mention_brand",
     "thr_lead",
     "thr_handle_time",
     "thr_node",
@@ -332,7 +327,7 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
     if not link_window_hours > 0:
         raise ConfigurationError(f"link window must be a positive number of hours, not {link_window_hours}")
     with store.transaction():
-        for sql in (_MESSAGES_SQL, _MENTIONS_SQL, _BRAND_KEYS_SQL, _MENTIONS_BRAND_SQL, _LEADING_SQL):
+        for sql in (_MESSAGES_SQL, _MENTIONS_SQL, _BRAND_KEYS_SQL, _LEADING_SQL):
             store.execute(sql)
         store.execute(_HANDLE_TIME_SQL, [link_window_hours])
         store.execute(_PARENTS_SQL)
