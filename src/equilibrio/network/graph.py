@@ -12,6 +12,7 @@ graph whose care account talks to almost everyone, so igraph's is used.
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -231,27 +232,41 @@ def build_network(store: Store, start: datetime | None = None, end: datetime | N
         if statement.strip():
             store.execute(statement, window if "$start" in statement else None)
     edges = store.arrow(_EDGE_IDS_SQL)
-    nodes = store.arrow(_NODES_SQL, window)
-    vertices = nodes.num_rows
-    membership = np.zeros(0, dtype=np.int64)
-    modularity = 0.0
-    largest_component = 0
-    if vertices:
-        undirected = _undirected(vertices, _ends(edges), edges.column("weight").to_numpy().astype(np.float64))
-        # igraph draws from a Python Random; a private one keeps runs reproducible without
-        # touching the caller's global random state.
-        ig.set_random_number_generator(random.Random(SEED))
-        try:
-            clustering = undirected.community_leiden(objective_function="modularity", weights="weight")
-        finally:
-            ig.set_random_number_generator(random)
-        membership = np.asarray(clustering.membership, dtype=np.int64)
-        modularity = float(undirected.modularity(clustering.membership, weights="weight"))
-        # weak components of the directed graph are the components of the undirected one
-        largest_component = max(undirected.connected_components().sizes())
+    ends = _ends(edges)
+    # every account in net_node sits on some edge, and vertex numbers are dense
+    vertices = int(ends.max()) + 1 if len(ends) else 0
+    # DuckDB lets go of the GIL while it runs a query and igraph's Leiden holds it, so the node
+    # statistics are computed on the other core while Leiden runs on this one (the connection
+    # is left alone here until the query is done).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="equilibrio-nodes") as pool:
+        pending_nodes = pool.submit(store.arrow, _NODES_SQL, window)
+        membership, modularity, largest_component = _communities(vertices, ends, edges)
+        nodes = pending_nodes.result()
+    if nodes.num_rows != vertices:  # an internal bug, not bad input: never hide it
+        raise AssertionError(f"network: {nodes.num_rows} node rows for {vertices} vertices")
     nodes = nodes.append_column("community", pa.array(membership, pa.int64()))
     summary = describe(nodes, edges, modularity, largest_component)
     return AudienceNetwork(nodes=nodes, edges=edges, summary=summary)
+
+
+def _communities(
+    vertices: int, ends: npt.NDArray[np.int64], edges: pa.Table
+) -> tuple[npt.NDArray[np.int64], float, int]:
+    """Leiden communities (membership per vertex), their modularity and the largest component's size."""
+    if not vertices:
+        return np.zeros(0, dtype=np.int64), 0.0, 0
+    undirected = _undirected(vertices, ends, edges.column("weight").to_numpy().astype(np.float64))
+    # igraph draws from a Python Random; a private one keeps runs reproducible without
+    # touching the caller's global random state.
+    ig.set_random_number_generator(random.Random(SEED))
+    try:
+        clustering = undirected.community_leiden(objective_function="modularity", weights="weight")
+    finally:
+        ig.set_random_number_generator(random)
+    modularity = float(undirected.modularity(clustering.membership, weights="weight"))
+    # weak components of the directed graph are the components of the undirected one
+    largest_component = max(undirected.connected_components().sizes())
+    return np.asarray(clustering.membership, dtype=np.int64), modularity, largest_component
 
 
 def _person(people: dict[str, dict[int, Any]], vertex: int, **extra: Any) -> dict[str, Any]:
