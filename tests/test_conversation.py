@@ -54,6 +54,15 @@ def test_every_post_gets_a_conversation(ibm_three: Workspace) -> None:
     summary = build_threads(ibm_three.store)
     assert summary.posts == ibm_three.info()["posts"]
     assert summary.conversations == 3
+    # threads carry the post columns the conversation and network queries read, unchanged
+    differing = ibm_three.store.fetchone(
+        "SELECT count(*) FROM posts p FULL JOIN threads t USING (post_id) WHERE "
+        + " OR ".join(
+            f"p.{column} IS DISTINCT FROM t.{column}"
+            for column in ("platform", "account_id", "created_at", "time_precision", "kind", "is_brand")
+        )
+    )[0]
+    assert differing == 0
 
 
 def test_threads_are_rebuilt_after_new_posts_or_brands_only(workspace: Workspace, fixtures: Path) -> None:

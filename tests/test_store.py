@@ -20,11 +20,38 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "brand.duckdb"
     with Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
-        # 5: mentions kept in threads, 6: quoted post and account
-        assert store.schema_version() == 6
+        # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads
+        assert store.schema_version() == 7
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 6
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 7
+
+
+def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A store at schema 6 whose threads were built: after migration 7 they must not pass for
+    # current, or the new post columns of threads would stay empty.
+    from equilibrio.metrics.threads import build_threads, threads_are_current, threads_source
+    from equilibrio.store import duck, migrations
+
+    path = tmp_path / "schema6.duckdb"
+    with monkeypatch.context() as patch:
+        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:6])
+        patch.setattr(duck, "CURRENT_VERSION", 6)
+        with Workspace(Store(path)) as workspace:
+            workspace.ingest(ibm_sample)
+            workspace.store.execute(
+                "INSERT INTO threads (post_id, conversation_id, link, depth, author_key) "
+                "SELECT post_id, post_id, 'root', 0, account_id FROM posts"
+            )
+            workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
+            assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
+    with Store(path) as store:
+        assert store.schema_version() == 7
+        assert store.fetchone("SELECT count(*) FROM threads")[0] == 0
+        assert not threads_are_current(store)
+        build_threads(store)
+        missing = store.fetchone("SELECT count(*) FROM threads WHERE created_at IS NULL OR kind IS NULL")[0]
+        assert missing == 0
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -59,30 +59,29 @@ def _clock_minutes(clock: str) -> int:
 
 
 # Audience messages addressed to the brand, and brand messages addressed to a person.
-# Brand messages are joined with their threads once; the brand's keys, the messages it answered
-# and its replies to people all come from that one table.
+# Brand messages are selected once; the brand's keys, the messages it answered and its replies
+# to people all come from that one table. ``threads`` carries the post columns read here.
 _INBOUND_SQL = """
 CREATE OR REPLACE TEMP TABLE cv_brand_msg AS
-SELECT p.post_id, p.created_at, p.time_precision = 'second' AS timed, t.conversation_id,
-       t.author_key, t.addressee_key, t.parent_id
-FROM posts p JOIN threads t USING (post_id)
-WHERE p.is_brand;
+SELECT post_id, created_at, time_precision = 'second' AS timed, conversation_id, author_key, addressee_key, parent_id
+FROM threads
+WHERE is_brand;
 
 CREATE OR REPLACE TEMP TABLE cv_brand AS
 SELECT DISTINCT author_key FROM cv_brand_msg;
 
 CREATE OR REPLACE TEMP TABLE cv_in AS
-SELECT p.post_id, p.platform, p.created_at, p.time_precision = 'second' AS timed,
+SELECT t.post_id, t.platform, t.created_at, t.time_precision = 'second' AS timed,
        t.conversation_id, t.author_key, t.addressee_key, l.asks_question,
        s.p_negative, a.followers
-FROM posts p JOIN threads t USING (post_id)
+FROM threads t
 LEFT JOIN post_labels l USING (post_id)
 LEFT JOIN post_sentiment s USING (post_id)
-LEFT JOIN accounts a ON a.account_id = p.account_id
-WHERE NOT p.is_brand AND p.kind <> 'repost'
+LEFT JOIN accounts a ON a.account_id = t.account_id
+WHERE NOT t.is_brand AND t.kind <> 'repost'
   AND (t.addressee_key IN (SELECT author_key FROM cv_brand)
-       OR p.kind IN ('comment', 'mention', 'dm')
-       OR p.post_id IN (SELECT parent_id FROM cv_brand_msg));
+       OR t.kind IN ('comment', 'mention', 'dm')
+       OR t.post_id IN (SELECT parent_id FROM cv_brand_msg));
 
 CREATE OR REPLACE TEMP TABLE cv_out AS
 SELECT post_id, created_at, timed, conversation_id, addressee_key, author_key AS responder_key
@@ -189,28 +188,28 @@ FROM keyed k LEFT JOIN fastest f USING (dimension)
 GROUP BY k.dimension ORDER BY k.dimension
 """
 
-# Overall and per week in one pass (GROUPING SETS): each pass joins and groups all posts, and at
+# Overall and per week in one pass (GROUPING SETS): each pass groups all posts, and at
 # 10M posts a second pass cost 3.7 s. ``week`` is NULL only on the overall row.
 _BIDIRECTIONALITY_SQL = """
 WITH brand_posts AS (
     SELECT week, count(*) FILTER (WHERE is_reply) AS replies, count(*) FILTER (WHERE is_broadcast) AS broadcasts
-    FROM (SELECT CAST(date_trunc('week', p.created_at) AS DATE) AS week,
-                 p.kind IN ('reply', 'comment', 'dm') OR t.parent_id IS NOT NULL AS is_reply,
-                 p.kind IN ('post', 'quote') AND t.parent_id IS NULL AS is_broadcast
-          FROM posts p JOIN threads t USING (post_id)
-          WHERE p.is_brand AND p.kind <> 'repost')
+    FROM (SELECT CAST(date_trunc('week', created_at) AS DATE) AS week,
+                 kind IN ('reply', 'comment', 'dm') OR parent_id IS NOT NULL AS is_reply,
+                 kind IN ('post', 'quote') AND parent_id IS NULL AS is_broadcast
+          FROM threads
+          WHERE is_brand AND kind <> 'repost')
     GROUP BY GROUPING SETS ((), (week))
 ), conversations AS (
-    SELECT t.conversation_id,
-           arg_min(p.is_brand, p.created_at) AS brand_started,
-           arg_min(p.post_id, p.created_at) IN (SELECT post_id FROM cv_in) AS to_brand,
-           bool_or(p.is_brand) AS brand_joined,
+    SELECT conversation_id,
+           arg_min(is_brand, created_at) AS brand_started,
+           arg_min(post_id, created_at) IN (SELECT post_id FROM cv_in) AS to_brand,
+           bool_or(is_brand) AS brand_joined,
            count(*) AS messages,
-           max(t.depth) AS depth,
-           min(p.created_at) AS started_at
-    FROM posts p JOIN threads t USING (post_id)
-    WHERE p.kind <> 'repost'
-    GROUP BY t.conversation_id
+           max(depth) AS depth,
+           min(created_at) AS started_at
+    FROM threads
+    WHERE kind <> 'repost'
+    GROUP BY conversation_id
 ), threads_by AS (
     SELECT week,
            count(*) FILTER (WHERE NOT brand_started AND coalesce(to_brand, FALSE)) AS audience_started,

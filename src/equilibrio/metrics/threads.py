@@ -41,7 +41,7 @@ _MAX_JUMPS: Final = 40
 _MESSAGES_SQL = r"""
 CREATE OR REPLACE TEMP TABLE thr_msg AS
 WITH parsed AS (
-SELECT p.post_id, p.platform, p.created_at, p.kind, p.is_brand, p.reply_to_id,
+SELECT p.post_id, p.platform, p.account_id, p.created_at, p.time_precision, p.kind, p.is_brand, p.reply_to_id,
        p.conversation_id AS source_conversation_id,
        coalesce(p.platform || ':' || lower(ltrim(a.handle, '@')), p.account_id) AS author_key,
        CASE WHEN p.kind <> 'repost' AND contains(p.text, '@')
@@ -131,17 +131,17 @@ UNION ALL
 SELECT post_id, parent_id, 'handle_time' FROM thr_handle_time
 """
 
+# thr_node is narrow on purpose: the posts' own columns stay in thr_msg and meet the links once,
+# when threads is written; carried through these joins they doubled the thread build at 10M.
 _PARENTS_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_node AS
-WITH chosen AS (
-    SELECT m.rowid AS row_key, m.post_id, m.platform, m.source_conversation_id, m.author_key, m.mentioned_keys,
-           m.lead_keys[1] AS lead_key,
-           coalesce(m.reply_to_id, g.parent_ref) AS parent_ref,
-           CASE WHEN m.reply_to_id IS NOT NULL THEN 'reply_to' ELSE coalesce(g.link, 'root') END AS link
-    FROM thr_msg m LEFT JOIN thr_guessed g USING (post_id)
-)
-SELECT c.*, x.rowid AS parent_key, x.author_key AS parent_author_key
-FROM chosen c LEFT JOIN thr_msg x ON x.post_id = c.parent_ref
+SELECT m.rowid AS row_key,
+       coalesce(m.reply_to_id, g.parent_ref) AS parent_ref,
+       CASE WHEN m.reply_to_id IS NOT NULL THEN 'reply_to' ELSE coalesce(g.link, 'root') END AS link,
+       x.rowid AS parent_key, x.author_key AS parent_author_key
+FROM thr_msg m
+LEFT JOIN thr_guessed g USING (post_id)
+LEFT JOIN thr_msg x ON x.post_id = coalesce(m.reply_to_id, g.parent_ref)
 """
 
 # Row keys (thr_msg's rowid) stand for posts from here on: the tree is walked in NumPy and
@@ -149,28 +149,38 @@ FROM chosen c LEFT JOIN thr_msg x ON x.post_id = c.parent_ref
 _PARENT_LINKS_SQL = "SELECT row_key, parent_key, link = 'reply_to' AS explicit FROM thr_node"
 _CREATED_SQL = "SELECT rowid AS row_key, epoch_us(created_at) AS created_us FROM thr_msg"
 
-# A kept link's parent is the post ``parent_ref`` names, and its author came along with its row
-# key, so only the roots are joined back: 13.2 s -> 9.1 s at 10M posts, the same rows.
-_WRITE_SQL = """
-INSERT INTO threads
+# Each post's place in its conversation, on row keys only: a kept link's parent is the post
+# ``parent_ref`` names, and its author came along with the parent lookup; only the roots are
+# joined back to name the conversations.
+_LINK_SQL = """
+CREATE OR REPLACE TEMP TABLE thr_link AS
 WITH roots AS (
-    SELECT n.row_key, n.source_conversation_id,
+    SELECT r.row_key, m.source_conversation_id,
            -- a conversation whose first message answers one the export does not hold is
            -- named after that missing message, so later exports that hold it agree
-           CASE WHEN n.parent_ref IS NOT NULL AND n.parent_key IS NULL THEN n.parent_ref ELSE n.post_id END
+           CASE WHEN n.parent_ref IS NOT NULL AND n.parent_key IS NULL THEN n.parent_ref ELSE m.post_id END
                AS own_name
-    FROM thr_node n SEMI JOIN thr_root r ON r.row_key = n.row_key
+    FROM thr_root r JOIN thr_node n ON n.row_key = r.row_key JOIN thr_msg m ON m.rowid = r.row_key
 )
-SELECT n.post_id, CASE WHEN t.parent_key IS NOT NULL THEN n.parent_ref END AS parent_id,
-       coalesce(root.source_conversation_id, n.source_conversation_id, root.own_name) AS conversation_id,
-       CASE WHEN t.cut THEN 'cycle_cut' ELSE n.link END AS link, t.depth, n.author_key,
+SELECT t.row_key, CASE WHEN t.parent_key IS NOT NULL THEN n.parent_ref END AS parent_id,
+       root.source_conversation_id AS root_conversation_id, root.own_name,
+       CASE WHEN t.cut THEN 'cycle_cut' ELSE n.link END AS link, t.depth,
+       CASE WHEN t.parent_key IS NOT NULL THEN n.parent_author_key END AS parent_author_key
+FROM thr_tree t JOIN thr_node n ON n.row_key = t.row_key JOIN roots root ON root.row_key = t.root_key
+"""
+
+# One join of the messages (with the post columns threads carries) and their links.
+_WRITE_SQL = """
+INSERT INTO threads (post_id, parent_id, conversation_id, link, depth, author_key, addressee_key, mentioned_keys,
+                     platform, account_id, created_at, time_precision, kind, is_brand)
+SELECT m.post_id, l.parent_id,
+       coalesce(l.root_conversation_id, m.source_conversation_id, l.own_name) AS conversation_id,
+       l.link, l.depth, m.author_key,
        -- with neither a parent nor a leading handle, the first brand account the message names
-       coalesce(CASE WHEN t.parent_key IS NOT NULL THEN n.parent_author_key END, n.lead_key,
-                list_min(list_filter(n.mentioned_keys, lambda key: list_contains($brand_keys, key)))) AS addressee_key,
-       n.mentioned_keys
-FROM thr_node n
-JOIN thr_tree t ON t.row_key = n.row_key
-JOIN roots root ON root.row_key = t.root_key
+       coalesce(l.parent_author_key, m.lead_keys[1],
+                list_min(list_filter(m.mentioned_keys, lambda key: list_contains($brand_keys, key)))) AS addressee_key,
+       m.mentioned_keys, m.platform, m.account_id, m.created_at, m.time_precision, m.kind, m.is_brand
+FROM thr_msg m JOIN thr_link l ON l.row_key = m.rowid
 """
 
 _TEMP_TABLES: Final = (
@@ -183,6 +193,7 @@ _TEMP_TABLES: Final = (
     "thr_node",
     "thr_tree",
     "thr_root",
+    "thr_link",
 )
 
 
@@ -342,6 +353,7 @@ def build_threads(store: Store, link_window_hours: float = DEFAULT_LINK_WINDOW_H
         _store_tree(store, tree)
         rounds = tree.rounds
         del tree  # its arrays are in thr_tree now; free them before the write
+        store.execute(_LINK_SQL)
         store.execute("DELETE FROM threads")
         brand_keys = [str(key) for (key,) in store.fetchall("SELECT author_key FROM thr_brand_key ORDER BY 1")]
         store.execute(_WRITE_SQL, {"brand_keys": brand_keys})

@@ -43,8 +43,8 @@ WITH quoted AS (
     LEFT JOIN threads q ON q.post_id = w.quoted_id
 ), window_posts AS (
     SELECT t.author_key, t.addressee_key, t.parent_id, t.mentioned_keys, quoted.quoted_key
-    FROM posts p JOIN threads t USING (post_id) LEFT JOIN quoted USING (post_id)
-    WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
+    FROM threads t LEFT JOIN quoted USING (post_id)
+    WHERE t.kind <> 'repost' AND t.created_at >= $start AND t.created_at < $end
 ), replies AS (
     SELECT author_key AS source, addressee_key AS target, 'reply' AS how
     FROM window_posts WHERE addressee_key IS NOT NULL AND parent_id IS NOT NULL
@@ -86,16 +86,16 @@ ORDER BY s.vertex, t.vertex
 _NODES_SQL = """
 WITH daily AS (
     -- per account and day first: counting the days is then a plain count, not count(DISTINCT)
-    SELECT t.author_key AS node, CAST(p.created_at AS DATE) AS day,
-           bool_or(p.is_brand) AS is_brand,
+    SELECT t.author_key AS node, CAST(t.created_at AS DATE) AS day,
+           bool_or(t.is_brand) AS is_brand,
            count(*) AS messages,
            count(*) FILTER (WHERE s.sentiment = 'positive') AS positive,
            count(*) FILTER (WHERE s.sentiment = 'negative') AS negative,
            max(a.followers) AS followers
-    FROM posts p JOIN threads t USING (post_id)
+    FROM threads t
     LEFT JOIN post_sentiment s USING (post_id)
-    LEFT JOIN accounts a ON a.account_id = p.account_id
-    WHERE p.kind <> 'repost' AND p.created_at >= $start AND p.created_at < $end
+    LEFT JOIN accounts a ON a.account_id = t.account_id
+    WHERE t.kind <> 'repost' AND t.created_at >= $start AND t.created_at < $end
     GROUP BY ALL
 ), stats AS (
     SELECT node, bool_or(is_brand) AS is_brand, sum(messages) AS messages, count(*) AS active_days,

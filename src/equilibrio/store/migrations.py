@@ -172,6 +172,22 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         ALTER TABLE posts ADD COLUMN quoted_handle VARCHAR;
         """,
     ),
+    (
+        7,
+        "threads carry the post columns the conversation and network queries read, so those need not join posts",
+        """
+        ALTER TABLE threads ADD COLUMN platform VARCHAR;
+        ALTER TABLE threads ADD COLUMN account_id VARCHAR;
+        ALTER TABLE threads ADD COLUMN created_at TIMESTAMPTZ;
+        ALTER TABLE threads ADD COLUMN time_precision VARCHAR;
+        ALTER TABLE threads ADD COLUMN kind VARCHAR;
+        ALTER TABLE threads ADD COLUMN is_brand BOOLEAN;
+        -- rebuilt on next use with the new columns filled; forgetting what it was built from
+        -- makes sure of that (migration 5 emptied the table but kept the record)
+        DELETE FROM threads;
+        DELETE FROM settings WHERE key = 'threads_built_for';
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]
