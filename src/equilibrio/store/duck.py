@@ -52,7 +52,7 @@ class Store:
 
     >>> store = Store(None)
     >>> store.schema_version()
-    6
+    7
     """
 
     def __init__(self, path: str | Path | None = None, *, memory_limit: str | None = None) -> None:
