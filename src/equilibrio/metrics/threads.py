@@ -111,8 +111,8 @@ GROUP BY post_id
 """
 
 # Guessed parents (conversation order, handle + time) are few; stored first, so that DuckDB joins
-# them to the 10M messages as the small side. As one query it built its hash table on the
-# messages, lists of mentions included: 8.8-11.0 s -> 7.5 s at 10M posts, the same rows.
+# them to the 10M messages as the small side (as one query it built its hash table on the
+# messages, lists of mentions included).
 _GUESSED_SQL = """
 CREATE OR REPLACE TEMP TABLE thr_guessed AS
 WITH ordered AS (
