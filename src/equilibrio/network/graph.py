@@ -132,12 +132,12 @@ class AudienceNetwork:
 
     def busiest(self, count: int) -> ig.Graph:
         """The subgraph of the ``count`` accounts with the most weighted interactions (for charts)."""
-        strength = _strength(self.nodes.num_rows, self.edges, "all")
-        keep = np.sort(np.argsort(-strength, kind="stable")[:count])
+        ends = _ends(self.edges)
+        strength_in, strength_out = _strengths(self.nodes.num_rows, self.edges, ends)
+        keep = np.sort(np.argsort(-(strength_in + strength_out), kind="stable")[:count])
         inside = np.zeros(self.nodes.num_rows, dtype=bool)
         inside[keep] = True
         renumber = np.cumsum(inside) - 1
-        ends = _ends(self.edges)
         kept = inside[ends[:, 0]] & inside[ends[:, 1]]
         edges = self.edges.filter(pa.array(kept))
         edges = edges.set_column(0, "source", pa.array(renumber[ends[kept, 0]]))
@@ -167,16 +167,15 @@ def _ends(edges: pa.Table) -> npt.NDArray[np.int64]:
     )
 
 
-def _strength(vertices: int, edges: pa.Table, mode: str) -> npt.NDArray[np.float64]:
-    """Weighted degree per vertex: ``in``, ``out`` or ``all``."""
+def _strengths(
+    vertices: int, edges: pa.Table, ends: npt.NDArray[np.int64] | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Weighted in- and out-degree per vertex (``ends`` when the caller has them already)."""
     weight = edges.column("weight").to_numpy().astype(np.float64)
-    ends = _ends(edges)
-    strength = np.zeros(vertices, dtype=np.float64)
-    if mode in ("out", "all"):
-        strength += np.bincount(ends[:, 0], weights=weight, minlength=vertices)
-    if mode in ("in", "all"):
-        strength += np.bincount(ends[:, 1], weights=weight, minlength=vertices)
-    return strength
+    ends = _ends(edges) if ends is None else ends
+    strength_in = np.bincount(ends[:, 1], weights=weight, minlength=vertices).astype(np.float64)
+    strength_out = np.bincount(ends[:, 0], weights=weight, minlength=vertices).astype(np.float64)
+    return strength_in, strength_out
 
 
 def _igraph(nodes: pa.Table, edges: pa.Table) -> ig.Graph:
@@ -282,13 +281,16 @@ def _person(people: dict[str, dict[int, Any]], vertex: int, **extra: Any) -> dic
 
 
 def _typology(
-    nodes: pa.Table, edges: pa.Table, modularity: float, communities: list[int], largest_component_accounts: int
+    nodes: pa.Table,
+    strengths: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    modularity: float,
+    communities: list[int],
+    largest_component_accounts: int,
 ) -> dict[str, Any]:
     """Pew's six shapes, decided by the documented thresholds in docs/metrics.md."""
     n = nodes.num_rows
-    total_weight = float(np.sum(edges.column("weight").to_numpy())) or 1.0
-    strength_in = _strength(n, edges, "in")
-    strength_out = _strength(n, edges, "out")
+    strength_in, strength_out = strengths
+    total_weight = float(strength_out.sum()) or 1.0
     hub = int(np.argmax(strength_in + strength_out))
     hub_in = strength_in[hub] / total_weight
     hub_out = strength_out[hub] / total_weight
@@ -383,7 +385,9 @@ def describe(
     positive = nodes.column("positive").to_numpy()
     negative = nodes.column("negative").to_numpy()
     active_days = nodes.column("active_days").to_numpy()
-    strength = _strength(n, edges, "all")
+    ends = _ends(edges)
+    strength_in, strength_out = _strengths(n, edges, ends)
+    strength = strength_in + strength_out
     names = nodes.column("name")
     counts = np.bincount(membership)
     community_list = []
@@ -407,7 +411,7 @@ def describe(
 
     advocates = ranked(~is_brand & (active_days >= MIN_ACTIVE_DAYS) & (balance > 0), balance)
     detractors = ranked(~is_brand & (negative >= 2) & (balance < 0), -balance)
-    neighbour_communities = _other_communities(n, _ends(edges), membership)
+    neighbour_communities = _other_communities(n, ends, membership)
     candidates = np.flatnonzero(neighbour_communities >= 1)
     bridges = [
         int(i) for i in candidates[np.lexsort((-strength[candidates], -neighbour_communities[candidates]))][:top]
@@ -427,5 +431,5 @@ def describe(
         "advocates": [_person(people, i) for i in advocates],
         "detractors": [_person(people, i) for i in detractors],
         "bridges": [_person(people, i, other_communities=int(neighbour_communities[i])) for i in bridges],
-        "shape": _typology(nodes, edges, modularity, counts.tolist(), largest_component_accounts),
+        "shape": _typology(nodes, (strength_in, strength_out), modularity, counts.tolist(), largest_component_accounts),
     }
