@@ -300,6 +300,8 @@ def _store_tree(store: Store, tree: _Tree) -> None:
     )
     store.create_temp_table("thr_tree", table.schema)
     store.append_arrow("thr_tree", table)
+    # The roots get a table of their own although thr_tree could give them (parent_key IS NULL):
+    # read through that filter, the link query took 6.4-7.0 s at 10M posts instead of 4.3-5.5 s.
     roots = pa.table({"row_key": pa.array(tree.row_keys[~has_parent])})
     store.create_temp_table("thr_root", roots.schema)
     store.append_arrow("thr_root", roots)
