@@ -76,7 +76,7 @@ _QUALIFY = "CASE WHEN {col} IS NULL OR starts_with({col}, platform || ':') THEN 
 # staging copy. ``{source}`` is ``_stage_posts`` or that reader (constants of this module).
 _LOCATION = "coalesce('line ' || source_line, source_record, 'record ' || seq)"
 _CHECK_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE _rowcheck AS
+CREATE OR REPLACE TEMP TABLE _rowcheck_rows AS
 WITH parsed AS (
     SELECT *, TRY_CAST(created_at AS TIMESTAMPTZ) AS ts
     FROM {{source}}
@@ -271,12 +271,19 @@ class _Staging:
         self.store.append_arrow("ingest_rejects", table)
 
 
-def _check_posts(store: Store, source: str = "_stage_posts", params: dict[str, Any] | None = None) -> int:
+def _check_posts(
+    store: Store, source: str = "_stage_posts", params: dict[str, Any] | None = None, *, number_rows: bool = False
+) -> int:
     """Validate posts from ``source``: rejects into ``_rejected``, the rest seen through ``_checked``.
 
-    ``source`` is ``_stage_posts`` or the bulk reader's SELECT, both built in this module.
+    ``source`` is ``_stage_posts`` or the bulk reader's SELECT, both built in this module. With
+    ``number_rows`` the source has no ``seq`` column and rows are numbered by their place in the
+    checked table: on the bulk reader, a sequence cost a third of the checks (0.57 of 1.75 s for
+    1M posts), and that path gives way to the block reader, which numbers lines, at any reject.
     """
     store.execute(_CHECK_POSTS.format(source=source), params)
+    seq = ", rowid AS seq" if number_rows else ""
+    store.execute(f"CREATE OR REPLACE TEMP VIEW _rowcheck AS SELECT *{seq} FROM _rowcheck_rows")  # constant SQL
     store.execute(_collect_rejects("_rowcheck", "post_id", "left(coalesce(text, post_id, ''), 120)"))
     store.execute(_accepted("_checked", "_rowcheck"))
     return int(store.fetchone("SELECT count(*) FROM _rejected")[0])
@@ -351,13 +358,12 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     params: dict[str, Any] = {"path": str(path)}
     if options.platform:
         params["platform"] = options.platform
-    store.execute("CREATE OR REPLACE TEMP SEQUENCE _stage_seq")
     reader = (
-        f"(SELECT {select}, nextval('_stage_seq') AS seq FROM read_json($path, "
+        f"(SELECT {select} FROM read_json($path, "
         f"format = 'newline_delimited', columns = {{{columns}}}))"
     )
     try:
-        rejected = _check_posts(store, reader, params)
+        rejected = _check_posts(store, reader, params, number_rows=True)
     except duckdb.Error as exc:
         logger.info("bulk JSONL path declined for %s (%s); reading block by block", path, exc)
         _drop_checks(store)
@@ -375,7 +381,8 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
 
 def _drop_checks(store: Store) -> None:
     store.execute("DROP VIEW IF EXISTS _checked")
-    store.execute("DROP TABLE IF EXISTS _rowcheck")
+    store.execute("DROP VIEW IF EXISTS _rowcheck")
+    store.execute("DROP TABLE IF EXISTS _rowcheck_rows")
     store.execute("DROP TABLE IF EXISTS _rejected")
 
 
