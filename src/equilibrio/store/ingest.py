@@ -358,10 +358,7 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     params: dict[str, Any] = {"path": str(path)}
     if options.platform:
         params["platform"] = options.platform
-    reader = (
-        f"(SELECT {select} FROM read_json($path, "
-        f"format = 'newline_delimited', columns = {{{columns}}}))"
-    )
+    reader = f"(SELECT {select} FROM read_json($path, format = 'newline_delimited', columns = {{{columns}}}))"
     try:
         rejected = _check_posts(store, reader, params, number_rows=True)
     except duckdb.Error as exc:
