@@ -20,11 +20,12 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
     path = tmp_path / "brand.duckdb"
     with Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
-        # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads
-        assert store.schema_version() == 7
+        # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads,
+        # 8: post texts compressed with zstd
+        assert store.schema_version() == 8
     assert path.exists()
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 7
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 8
 
 
 def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,12 +47,40 @@ def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, mon
             workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
             assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
     with Store(path) as store:
-        assert store.schema_version() == 7
+        assert store.schema_version() == 8
         assert store.fetchone("SELECT count(*) FROM threads")[0] == 0
         assert not threads_are_current(store)
         build_threads(store)
         missing = store.fetchone("SELECT count(*) FROM threads WHERE created_at IS NULL OR kind IS NULL")[0]
         assert missing == 0
+
+
+def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
+    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from equilibrio.store import duck, migrations
+
+    path = tmp_path / "schema7.duckdb"
+    every_post = "SELECT * FROM posts ORDER BY post_id"
+    with monkeypatch.context() as patch:
+        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:7])
+        patch.setattr(duck, "CURRENT_VERSION", 7)
+        with Workspace(Store(path)) as workspace:
+            workspace.ingest(ibm_sample)
+            before = workspace.store.arrow(every_post)
+    with Workspace(Store(path)) as workspace:
+        assert workspace.store.schema_version() == 8
+        assert workspace.store.arrow(every_post).equals(before)
+        workspace.ingest(fixtures / "es_handle_threads.csv")  # rows written after the migration
+    with Store(path) as store:
+        compressions = {
+            name
+            for (name,) in store.fetchall(
+                "SELECT DISTINCT compression FROM pragma_storage_info('posts') "
+                "WHERE column_name = 'text' AND segment_type = 'VARCHAR'"
+            )
+        }
+    assert compressions == {"ZSTD"}
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -355,19 +355,21 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     )
     if options.platform:
         select = select.replace('"platform" AS platform', 'coalesce("platform", $platform) AS platform')
-    params: dict[str, Any] = {"path": str(path)}
+    params: dict[str, Any] = {"path": str(path), "mojibake": MOJIBAKE_HINT.pattern}
     if options.platform:
         params["platform"] = options.platform
-    reader = f"(SELECT {select} FROM read_json($path, format = 'newline_delimited', columns = {{{columns}}}))"
+    # The mojibake scan rides along with the parse rather than reading every text again.
+    reader = (
+        f"(SELECT *, regexp_matches(text, $mojibake) AS mojibake_hint FROM (SELECT {select} FROM "
+        f"read_json($path, format = 'newline_delimited', columns = {{{columns}}})))"
+    )
     try:
         rejected = _check_posts(store, reader, params, number_rows=True)
     except duckdb.Error as exc:
         logger.info("bulk JSONL path declined for %s (%s); reading block by block", path, exc)
         _drop_checks(store)
         return False
-    staged, mojibake = store.fetchone(
-        "SELECT count(*), count(*) FILTER (WHERE regexp_matches(text, ?)) FROM _rowcheck", [MOJIBAKE_HINT.pattern]
-    )
+    staged, mojibake = store.fetchone("SELECT count(*), count(*) FILTER (WHERE mojibake_hint) FROM _rowcheck")
     if staged == 0 or mojibake or rejected:
         _drop_checks(store)
         return False
