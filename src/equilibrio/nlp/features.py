@@ -11,35 +11,53 @@ can never see features built differently from the ones it was trained on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from equilibrio.nlp.cues import CUES, CueMatch, cue_counts, find_cues_batch
 from equilibrio.nlp.text import normalize_for_model
 
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
 HASH_FEATURES = 2**18
 
-_WORD_HASHER = HashingVectorizer(
-    n_features=HASH_FEATURES,
-    analyzer="word",
-    ngram_range=(1, 2),
-    token_pattern=r"(?u)[@#]?\b\w+\b|[?¿!]",
-    alternate_sign=False,
-    norm="l2",
-    lowercase=True,
-)
-_CHAR_HASHER = HashingVectorizer(
-    n_features=HASH_FEATURES,
-    analyzer="char_wb",
-    ngram_range=(3, 5),
-    alternate_sign=False,
-    norm="l2",
-    lowercase=True,
-)
+
+@cache
+def _word_hasher() -> HashingVectorizer:
+    # scikit-learn is imported on first use: it is most of equilibrio's import time (about
+    # 1.4 s), which every CLI command paid, `equilibrio --help` included.
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        n_features=HASH_FEATURES,
+        analyzer="word",
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)[@#]?\b\w+\b|[?¿!]",
+        alternate_sign=False,
+        norm="l2",
+        lowercase=True,
+    )
+
+
+@cache
+def _char_hasher() -> HashingVectorizer:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        n_features=HASH_FEATURES,
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        alternate_sign=False,
+        norm="l2",
+        lowercase=True,
+    )
+
 
 _EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
 
@@ -110,7 +128,7 @@ def structure_features(normalized: Sequence[str], langs: Sequence[str]) -> npt.N
 def hashed_text(texts: Sequence[str]) -> sp.csr_matrix:
     """Word 1-2 grams and character 3-5 grams, hashed, of the normalised texts (sentiment)."""
     normalized = [normalize_for_model(t) for t in texts]
-    return sp.hstack([_WORD_HASHER.transform(normalized), _CHAR_HASHER.transform(normalized)], format="csr")
+    return sp.hstack([_word_hasher().transform(normalized), _char_hasher().transform(normalized)], format="csr")
 
 
 def fast_features(
@@ -119,7 +137,7 @@ def fast_features(
     """The fast intent tier's input: hashed word n-grams beside the dense cue block."""
     normalized = [normalize_for_model(text) for text in texts]
     dense = sp.csr_matrix(dense_features(texts, langs, cues, normalized))
-    return sp.hstack([_WORD_HASHER.transform(normalized), dense], format="csr")
+    return sp.hstack([_word_hasher().transform(normalized), dense], format="csr")
 
 
 def accurate_features(
