@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +17,15 @@ from equilibrio.store.duck import Store
 from tests.conftest import table_counts
 
 
-def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path) -> None:
+def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "brand.duckdb"
-    with Store(path) as store:
+    with caplog.at_level(logging.WARNING, logger="equilibrio.store.duck"), Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
         # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads,
         # 8: post texts compressed with zstd
         assert store.schema_version() == 8
     assert path.exists()
+    assert not caplog.records  # a new store's migrations are no news to its user
     with Store(path) as store:  # reopening applies nothing twice
         assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 8
 
@@ -56,7 +58,7 @@ def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, mon
 
 
 def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
-    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from equilibrio.store import duck, migrations
 
@@ -68,7 +70,11 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
         with Workspace(Store(path)) as workspace:
             workspace.ingest(ibm_sample)
             before = workspace.store.arrow(every_post)
-    with Workspace(Store(path)) as workspace:
+    with caplog.at_level(logging.WARNING, logger="equilibrio.store.duck"):
+        workspace = Workspace(Store(path))
+    # copying every post can take a while on a big store: the user is told why it waits
+    assert "upgrading store" in caplog.text and "schema version 8" in caplog.text
+    with workspace:
         assert workspace.store.schema_version() == 8
         assert workspace.store.arrow(every_post).equals(before)
         workspace.ingest(fixtures / "es_handle_threads.csv")  # rows written after the migration

@@ -91,7 +91,10 @@ class Store:
         for version, description, ddl in MIGRATIONS:
             if version in applied:
                 continue
-            logger.info("migrating store to schema version %d: %s", version, description)
+            # Upgrading a store that holds data can take a while (migration 8 copies every
+            # post), so the user is told; a new store's migrations stay quiet.
+            log = logger.warning if applied else logger.info
+            log("upgrading store %s to schema version %d: %s", self.path or "(in memory)", version, description)
             with self.transaction():
                 self._run(ddl)
                 self._run(
