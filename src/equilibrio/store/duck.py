@@ -45,6 +45,10 @@ def normalise_handle(handle: str) -> str:
 
 # Timestamps are stored and compared in UTC whatever the machine's zone is.
 _UTC_SESSION = "SET TimeZone = 'UTC'"
+# DuckDB draws its own progress bar on standard output for any query over two seconds, even when
+# output goes to a file or a pipe: on a big store `equilibrio conversation --json > out.json`
+# wrote bars into the JSON. equilibrio reports progress itself (rich bars on stderr).
+_QUIET_SESSION = "SET enable_progress_bar = false"
 
 
 class Store:
@@ -62,6 +66,7 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._run(_UTC_SESSION)
+        self._run(_QUIET_SESSION)
         if memory_limit:
             self._run("SET memory_limit = ?", [memory_limit])
         self._in_transaction = False
