@@ -92,7 +92,8 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
 def test_store_never_draws_duckdb_progress_bars() -> None:
     # DuckDB draws a bar on standard output for statements over two seconds, even into a file or
     # a pipe (11 KB of bars ahead of a script's own output for one 15 s statement, measured), which
-    # would corrupt `--json` output. Checked by the setting: a statement long enough to trigger the bar would slow the suite.
+    # would corrupt `--json` output. Checked by the setting: a statement long enough to trigger
+    # the bar would slow the suite.
     with Store(None) as store:
         assert store.fetchone("SELECT current_setting('enable_progress_bar')")[0] is False
 
