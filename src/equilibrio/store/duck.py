@@ -45,9 +45,9 @@ def normalise_handle(handle: str) -> str:
 
 # Timestamps are stored and compared in UTC whatever the machine's zone is.
 _UTC_SESSION = "SET TimeZone = 'UTC'"
-# DuckDB draws its own progress bar on standard output for any query over two seconds, even when
-# output goes to a file or a pipe: on a big store `equilibrio conversation --json > out.json`
-# wrote bars into the JSON. equilibrio reports progress itself (rich bars on stderr).
+# DuckDB draws its own progress bar on standard output for any statement over two seconds, even
+# when output goes to a file or a pipe (one 15 s statement wrote 11 KB of bars into a redirected
+# stdout), where a `--json` command writes its JSON. equilibrio reports progress itself, on stderr.
 _QUIET_SESSION = "SET enable_progress_bar = false"
 
 
