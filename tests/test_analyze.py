@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
 import equilibrio
 from equilibrio.api import Workspace
+from equilibrio.cli import app
 from equilibrio.nlp.analyze import analyze_store
 from equilibrio.nlp.intent import IntentModel
 from equilibrio.store.duck import Store
@@ -137,3 +141,26 @@ def test_analyze_streams_small_batches_to_the_same_labels(tmp_path: Path, ibm_sa
     intent_total = small_batch_reports[0][1]
     intent_reports = [done for done, total in small_batch_reports if total == intent_total]
     assert intent_reports == sorted(intent_reports) and intent_reports[-1] == intent_total
+
+
+def test_commands_label_a_big_backlog_with_the_fast_tier_alone(
+    tmp_path: Path, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `equilibrio inbox` labels new posts on the way. Past the backlog limit it must not send
+    # any to the accurate tier (hours on a big store); under it, routed mode does.
+    stores = {name: tmp_path / f"{name}.duckdb" for name in ("big", "small")}
+    for db in stores.values():
+        with Workspace(Store(db)) as workspace:
+            workspace.ingest(ibm_sample)
+    tiers: dict[str, set[str]] = {}
+    for name, limit in (("big", "100"), ("small", "100000")):
+        monkeypatch.setenv("EQUILIBRIO_ROUTED_BACKLOG", limit)
+        result = CliRunner().invoke(app, ["inbox", "--db", str(stores[name]), "--json"])
+        assert result.exit_code == 0, result.output
+        json.loads(result.stdout)  # the notice goes to stderr, never into the JSON
+        assert ("with the fast tier alone" in result.stderr) == (name == "big")
+        with Store(stores[name]) as store:
+            rows = store.fetchall("SELECT DISTINCT tier FROM post_labels WHERE tier IS NOT NULL")  # brand posts
+            tiers[name] = {str(tier) for (tier,) in rows}
+    assert tiers["big"] == {"fast"}
+    assert "accurate" in tiers["small"]

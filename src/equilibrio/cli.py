@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -435,10 +436,37 @@ def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
     return workspace
 
 
+# Above this many new posts, commands that label on the way use the fast tier alone. Routed mode
+# sent about half of a synthetic 10M-post store's audience messages to the e5 tier, which encodes
+# about 60 texts/s here: hours of work behind `equilibrio conversation`. `equilibrio analyze`
+# always uses the mode it is given.
+ROUTED_BACKLOG_LIMIT = 50_000
+
+
+def _backlog_limit() -> int:
+    value = os.environ.get("EQUILIBRIO_ROUTED_BACKLOG", str(ROUTED_BACKLOG_LIMIT))
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"EQUILIBRIO_ROUTED_BACKLOG must be a whole number of posts, not {value!r}") from None
+
+
 def _analyze_quietly(workspace: Workspace) -> None:
+    from equilibrio.nlp.analyze import pending_posts
+
+    pending = pending_posts(workspace.store)
+    mode: Mode = "routed"
+    if pending > _backlog_limit():
+        mode = "fast"
+        errors.print(
+            f"{pending:,} posts are not labelled yet: labelling them with the fast tier alone. "
+            "To send the uncertain ones to the accurate tier (about 60 posts/s), run "
+            "`equilibrio analyze` on this store first."
+        )
     with _progress(counts_bytes=False) as progress:
         task = progress.add_task("labelling new posts", total=None)
         workspace.analyze(
+            mode,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             on_stage=lambda stage: progress.reset(task, total=None, description=f"{stage} (new posts)"),
         )

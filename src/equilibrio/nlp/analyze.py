@@ -161,6 +161,17 @@ def _count(store: Store, sql: str, params: list[object]) -> int:
     return int(store.fetchone(f"SELECT count(*) FROM ({sql})", params)[0])  # sql: this module's constants
 
 
+def pending_posts(store: Store, model: IntentModel | None = None) -> int:
+    """Posts the current intent model has not labelled yet: the first pass of :func:`analyze_store`.
+
+    >>> from equilibrio.store.duck import Store
+    >>> pending_posts(Store(None))
+    0
+    """
+    model = model or IntentModel.load()
+    return _count(store, _PENDING_SQL, [model.version])
+
+
 def analyze_store(
     store: Store,
     *,
