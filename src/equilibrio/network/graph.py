@@ -244,7 +244,7 @@ def build_network(store: Store, start: datetime | None = None, end: datetime | N
     if nodes.num_rows != vertices:  # an internal bug, not bad input: never hide it
         raise AssertionError(f"network: {nodes.num_rows} node rows for {vertices} vertices")
     nodes = nodes.append_column("community", pa.array(membership, pa.int64()))
-    summary = describe(nodes, edges, modularity, largest_component)
+    summary = describe(nodes, edges, modularity, largest_component, ends=ends)
     return AudienceNetwork(nodes=nodes, edges=edges, summary=summary)
 
 
@@ -362,13 +362,18 @@ def _other_communities(vertices: int, ends: np.ndarray, membership: np.ndarray) 
 
 
 def describe(
-    nodes: pa.Table, edges: pa.Table, modularity: float, largest_component_accounts: int, top: int = 10
+    nodes: pa.Table,
+    edges: pa.Table,
+    modularity: float,
+    largest_component_accounts: int,
+    top: int = 10,
+    ends: npt.NDArray[np.int64] | None = None,
 ) -> dict[str, Any]:
     """Counts, communities, advocates, detractors, bridges and the network's shape.
 
     ``nodes`` and ``edges`` are :class:`AudienceNetwork`'s tables (with each account's
     ``community``); ``largest_component_accounts`` is the size of the largest weakly connected
-    part of the graph.
+    part of the graph; ``ends`` the edges' vertex pairs when the caller has them already.
     """
     n = nodes.num_rows
     weight = edges.column("weight").to_numpy()
@@ -385,7 +390,7 @@ def describe(
     positive = nodes.column("positive").to_numpy()
     negative = nodes.column("negative").to_numpy()
     active_days = nodes.column("active_days").to_numpy()
-    ends = _ends(edges)
+    ends = _ends(edges) if ends is None else ends
     strength_in, strength_out = _strengths(n, edges, ends)
     strength = strength_in + strength_out
     names = nodes.column("name")
