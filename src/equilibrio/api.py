@@ -101,12 +101,13 @@ class Workspace:
         mode: Mode = "routed",
         progress: Callable[[int, int], None] | None = None,
         on_stage: Callable[[str], None] | None = None,
+        choose_mode: Callable[[int], Mode] | None = None,
     ) -> AnalyzeResult:
         """Label every post the current models have not labelled yet (see :func:`analyze`).
 
-        ``progress`` and ``on_stage`` as in :func:`equilibrio.nlp.analyze.analyze_store`.
+        ``progress``, ``on_stage`` and ``choose_mode`` as in :func:`equilibrio.nlp.analyze.analyze_store`.
         """
-        return analyze_store(self.store, mode=mode, progress=progress, on_stage=on_stage)
+        return analyze_store(self.store, mode=mode, progress=progress, on_stage=on_stage, choose_mode=choose_mode)
 
     def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Shares of promotion / conversation / value among labelled brand posts, overall or per period."""

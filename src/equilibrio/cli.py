@@ -452,23 +452,24 @@ def _backlog_limit() -> int:
 
 
 def _analyze_quietly(workspace: Workspace) -> None:
-    from equilibrio.nlp.analyze import pending_posts
+    limit = _backlog_limit()
 
-    pending = pending_posts(workspace.store)
-    mode: Mode = "routed"
-    if pending > _backlog_limit():
-        mode = "fast"
+    def choose_mode(pending: int) -> Mode:
+        if pending <= limit:
+            return "routed"
         errors.print(
             f"{pending:,} posts are not labelled yet: labelling them with the fast tier alone. "
             "To send the uncertain ones to the accurate tier (about 60 posts/s), run "
             "`equilibrio analyze` on this store first."
         )
+        return "fast"
+
     with _progress(counts_bytes=False) as progress:
         task = progress.add_task("labelling new posts", total=None)
         workspace.analyze(
-            mode,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             on_stage=lambda stage: progress.reset(task, total=None, description=f"{stage} (new posts)"),
+            choose_mode=choose_mode,
         )
 
 

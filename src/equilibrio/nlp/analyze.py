@@ -161,17 +161,6 @@ def _count(store: Store, sql: str, params: list[object]) -> int:
     return int(store.fetchone(f"SELECT count(*) FROM ({sql})", params)[0])  # sql: this module's constants
 
 
-def pending_posts(store: Store, model: IntentModel | None = None) -> int:
-    """Posts the current intent model has not labelled yet: the first pass of :func:`analyze_store`.
-
-    >>> from equilibrio.store.duck import Store
-    >>> pending_posts(Store(None))
-    0
-    """
-    model = model or IntentModel.load()
-    return _count(store, _PENDING_SQL, [model.version])
-
-
 def analyze_store(
     store: Store,
     *,
@@ -181,18 +170,23 @@ def analyze_store(
     sentiment_model: SentimentModel | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    choose_mode: Callable[[int], Mode] | None = None,
 ) -> AnalyzeResult:
     """Label every post not yet labelled by the current models; returns counts.
 
     ``progress(done, total)`` is called after each batch: the intent pass counts posts, then the
     sentiment pass counts audience messages from zero again. ``on_stage(description)`` is
     called as each pass starts, so a progress bar can say which one it is counting.
+    ``choose_mode(pending)``, when given, gets the number of posts to label before any is
+    labelled and returns the mode to use instead of ``mode`` (the CLI's backlog limit).
     """
     started = time.perf_counter()
     model = model or IntentModel.load()
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
     pending = _count(store, _PENDING_SQL, [model.version])
+    if choose_mode is not None:
+        mode = choose_mode(pending)
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
     brand = audience = routed = done = 0
     if on_stage:
