@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from equilibrio.errors import InputError
@@ -75,8 +76,7 @@ _QUALIFY = "CASE WHEN {col} IS NULL OR starts_with({col}, platform || ':') THEN 
 # straight from DuckDB's reader, so a clean file is parsed, checked and stored without a
 # staging copy. ``{source}`` is ``_stage_posts`` or that reader (constants of this module).
 _LOCATION = "coalesce('line ' || source_line, source_record, 'record ' || seq)"
-_CHECK_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE _rowcheck_rows AS
+_CHECKED_POSTS = f"""
 WITH parsed AS (
     SELECT *, TRY_CAST(created_at AS TIMESTAMPTZ) AS ts
     FROM {{source}}
@@ -110,6 +110,7 @@ SELECT * REPLACE (
     END AS reason
 FROM parsed
 """
+_CHECK_POSTS = "CREATE OR REPLACE TEMP TABLE _rowcheck_rows AS\n" + _CHECKED_POSTS
 
 
 def _collect_rejects(view: str, key: str, excerpt: str) -> str:
@@ -143,7 +144,7 @@ SELECT * FROM {view} AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _
 """
 
 
-_MERGE_ACCOUNTS = """
+_MERGE_ACCOUNTS_FROM = """
 MERGE INTO accounts USING (
     SELECT account_id,
            any_value(platform) AS platform,
@@ -151,7 +152,7 @@ MERGE INTO accounts USING (
            arg_max(display_name, ts) FILTER (WHERE display_name IS NOT NULL) AS display_name,
            arg_max(followers, ts) FILTER (WHERE followers IS NOT NULL) AS followers,
            bool_or(coalesce(declared_brand, FALSE)) AS declared_brand
-    FROM _checked GROUP BY account_id
+    FROM {source} GROUP BY account_id
 ) AS incoming
 ON accounts.account_id = incoming.account_id
 WHEN MATCHED THEN UPDATE SET
@@ -165,6 +166,7 @@ WHEN NOT MATCHED THEN INSERT
     VALUES (incoming.account_id, incoming.platform, incoming.handle, incoming.display_name,
             incoming.followers, incoming.declared_brand, FALSE, $ingest_id)
 """
+_MERGE_ACCOUNTS = _MERGE_ACCOUNTS_FROM.format(source="_checked")
 
 # Columns a newer export may update; NULL in the newer export keeps what the store had.
 _UPDATABLE = (
@@ -182,16 +184,19 @@ _UPDATABLE = (
 
 # Target columns are named: migrations append columns (quoted_id, quoted_handle), so the
 # table's physical order is not the canonical model's order.
-_INSERT_POSTS = """
+_INSERT_POSTS_FROM = """
 INSERT INTO posts (post_id, platform, account_id, created_at, time_precision, text, lang, kind,
                    reply_to_id, conversation_id, quoted_id, quoted_handle, is_brand, url, paid,
                    likes, shares, comments, impressions, reach, clicks, meta, first_ingest_id, last_ingest_id)
 SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.lang, v.kind,
        v.reply_to_id, v.conversation_id, v.quoted_id, v.quoted_handle, FALSE, v.url, v.paid,
        v.likes, v.shares, v.comments, v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
-FROM _checked AS v
-WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)
+FROM {source} AS v
 """
+_INSERT_POSTS = (
+    _INSERT_POSTS_FROM.format(source="_checked")
+    + "WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)\n"
+)
 
 _UPDATE_POSTS = (
     "UPDATE posts SET "
@@ -332,6 +337,42 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
 
 
+def _jsonl_reader(
+    path: Path, options: ImportOptions, fields: Iterable[str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """DuckDB's parallel reader over a JSON Lines file, as a SELECT of staged post columns.
+
+    ``fields`` limits the columns (all staged columns otherwise); the reader then skips the
+    others, texts included. With all columns, ``mojibake_hint`` flags texts that look like
+    mojibake: the scan rides along with the parse rather than reading every text again. None when
+    the mapping names keys the reader cannot address (nested or unusual names): the block
+    reader handles those.
+    """
+    from equilibrio.io._base import MOJIBAKE_HINT
+    from equilibrio.io.jsonl import resolve_mapping
+
+    mapping = resolve_mapping(options.mapping)
+    if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
+        return None
+    wanted = set(fields) if fields is not None else None
+    staged = [f for f in STAGED_POST_SCHEMA if wanted is None or f.name in wanted]
+    # Column names are checked against _SIMPLE_NAME above; values come in as parameters.
+    columns = ", ".join(f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in staged if f.name in mapping)
+    select = ", ".join(
+        f'"{mapping[f.name]}" AS {f.name}' if f.name in mapping else f"NULL::{_DUCKDB_TYPES[f.type]} AS {f.name}"
+        for f in staged
+    )
+    params: dict[str, Any] = {"path": str(path)}
+    if options.platform:
+        select = select.replace('"platform" AS platform', 'coalesce("platform", $platform) AS platform')
+        params["platform"] = options.platform
+    reader = f"SELECT {select} FROM read_json($path, format = 'newline_delimited', columns = {{{columns}}})"
+    if wanted is None:
+        reader = f"SELECT *, regexp_matches(text, $mojibake) AS mojibake_hint FROM ({reader})"
+        params["mojibake"] = MOJIBAKE_HINT.pattern
+    return f"({reader})", params
+
+
 def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: ImportOptions) -> bool:
     """Bulk path for clean JSON Lines: DuckDB's parallel reader straight into the row checks.
 
@@ -339,32 +380,11 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     type error, a row that validation would reject, or visible mojibake. The block reader then
     takes over and names every offending line, which DuckDB's reader cannot do.
     """
-    from equilibrio.io._base import MOJIBAKE_HINT
-    from equilibrio.io.jsonl import resolve_mapping
-
-    mapping = resolve_mapping(options.mapping)
-    if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
+    reader = _jsonl_reader(path, options)
+    if reader is None:
         return False
-    # Column names are checked against _SIMPLE_NAME above; values come in as parameters.
-    columns = ", ".join(
-        f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in STAGED_POST_SCHEMA if f.name in mapping
-    )
-    select = ", ".join(
-        f'"{mapping[f.name]}" AS {f.name}' if f.name in mapping else f"NULL::{_DUCKDB_TYPES[f.type]} AS {f.name}"
-        for f in STAGED_POST_SCHEMA
-    )
-    if options.platform:
-        select = select.replace('"platform" AS platform', 'coalesce("platform", $platform) AS platform')
-    params: dict[str, Any] = {"path": str(path), "mojibake": MOJIBAKE_HINT.pattern}
-    if options.platform:
-        params["platform"] = options.platform
-    # The mojibake scan rides along with the parse rather than reading every text again.
-    reader = (
-        f"(SELECT *, regexp_matches(text, $mojibake) AS mojibake_hint FROM (SELECT {select} FROM "
-        f"read_json($path, format = 'newline_delimited', columns = {{{columns}}})))"
-    )
     try:
-        rejected = _check_posts(store, reader, params, number_rows=True)
+        rejected = _check_posts(store, *reader, number_rows=True)
     except duckdb.Error as exc:
         logger.info("bulk JSONL path declined for %s (%s); reading block by block", path, exc)
         _drop_checks(store)
@@ -376,6 +396,78 @@ def _stage_jsonl_natively(store: Store, staging: _Staging, path: Path, options: 
     staging.rows_read = int(staged)
     staging.has_posts = True
     return True
+
+
+class _Declined(Exception):
+    """The direct JSONL path cannot take this file; the checked paths will."""
+
+
+_ACCOUNT_FIELDS = ("account_id", "platform", "handle", "display_name", "followers", "declared_brand", "created_at")
+
+
+def _first_post_is_new(store: Store, source: Source, options: ImportOptions) -> bool:
+    """Whether the file's first post is not in the store yet: a re-import skips the direct path.
+
+    A newer export of posts already stored must be merged, which the direct path cannot do; it
+    would find out only after writing every post, and roll them all back.
+    """
+    from equilibrio.io.jsonl import map_record, resolve_mapping
+
+    first_line = source.head().split(b"\n", 1)[0]
+    try:
+        record = orjson.loads(first_line)
+        row = map_record(record, resolve_mapping(options.mapping), options.platform) if isinstance(record, dict) else {}
+    except (orjson.JSONDecodeError, ValueError):
+        return False  # the checked paths name the problem
+    post_id, platform = row.get("post_id"), row.get("platform")
+    if not post_id or not platform:
+        return False
+    qualified = post_id if post_id.startswith(f"{platform}:") else f"{platform}:{post_id}"
+    return not store.fetchone("SELECT count(*) FROM posts WHERE post_id = ?", [qualified])[0]
+
+
+def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ingest_id: int) -> int:
+    """Fastest path: a clean file of new posts goes from DuckDB's reader straight into ``posts``.
+
+    Runs inside the ingest's transaction and returns the number of posts stored. Any row that
+    validation would reject, visible mojibake, or a post id seen twice (in the file or already in
+    the store) raises, and the caller rolls the transaction back and takes the checked path,
+    which names every such row. Accounts come from a second read of the file that parses only
+    their columns: 1M realistic posts took 0.5 s for it, against 1.0-1.9 s for keeping every
+    checked row in a temporary table and reading it back (which spills at 10M posts).
+    """
+    posts_reader = _jsonl_reader(path, options)
+    accounts_reader = _jsonl_reader(path, options, _ACCOUNT_FIELDS)
+    if posts_reader is None or accounts_reader is None:
+        raise _Declined("the mapping names keys DuckDB's reader cannot address")
+    posts_source, params = posts_reader
+    # error() stops the statement at the first row the checked paths would reject or repair.
+    guarded = (
+        "(SELECT *, CASE WHEN reason IS NOT NULL THEN error('row rejected: ' || reason) "
+        "WHEN mojibake_hint THEN error('mojibake') END AS declined "
+        f"FROM ({_CHECKED_POSTS.format(source=posts_source)}))"
+    )
+    inserted = int(
+        store.fetchone(
+            _INSERT_POSTS_FROM.format(source=guarded) + "WHERE v.declined IS NULL", {**params, "ingest_id": ingest_id}
+        )[0]
+    )
+    if inserted == 0:
+        raise _Declined("no posts")
+    repeated = store.fetchone(
+        "SELECT count(*) FROM (SELECT post_id FROM posts WHERE post_id IN "
+        "(SELECT post_id FROM posts WHERE first_ingest_id = ?) GROUP BY post_id HAVING count(*) > 1)",
+        [ingest_id],
+    )[0]
+    if repeated:
+        raise _Declined(f"{repeated} post ids seen twice")
+    accounts_source, account_params = accounts_reader
+    accounts = (
+        f"(SELECT * REPLACE ({_QUALIFY.format(col='account_id')} AS account_id), created_at::TIMESTAMPTZ AS ts "
+        f"FROM {accounts_source})"
+    )
+    store.execute(_MERGE_ACCOUNTS_FROM.format(source=accounts), {**account_params, "ingest_id": ingest_id})
+    return inserted
 
 
 def _drop_checks(store: Store) -> None:
@@ -411,6 +503,26 @@ def ingest_file(
     total = max(source.size, 1)
     ingest_id = store.next_ingest_id()  # the store file is locked to this process: no race
     result = IngestResult(source=str(path), format=importer.name, ingest_id=ingest_id)
+    if (
+        importer.name == "jsonl"
+        and not pseudonymize
+        and not store.in_transaction
+        and _first_post_is_new(store, source, options)
+    ):
+        # Its own transaction: DuckDB aborts a transaction on a failed statement, and this path
+        # is allowed to fail; the store is then exactly as it was and the checked paths run.
+        try:
+            with store.transaction():
+                result.rows_read = result.rows_inserted = _insert_jsonl_directly(store, path, options, ingest_id)
+                _finish(store, result, source, started, clock)
+        except (_Declined, duckdb.Error) as exc:
+            logger.info("direct JSONL path declined for %s (%s); checking every row first", path, exc)
+            result = IngestResult(source=str(path), format=importer.name, ingest_id=ingest_id)
+        else:
+            if progress is not None:
+                progress(total, total)
+            _log_result(result)
+            return result
     pseudonymizer = Pseudonymizer(store.pseudonym_salt(), options.brands) if pseudonymize else None
     staging = _Staging(store, ingest_id, str(path), pseudonymizer)
     # The bulk path only fills temporary tables, so it runs before the transaction: DuckDB
@@ -440,49 +552,58 @@ def ingest_file(
         result.rows_inserted, result.rows_updated, result.rows_unchanged = counts
         store.execute("DROP TABLE _stage_posts")
         store.execute("DROP TABLE _stage_conversions")
-        reasons = store.fetchall(
-            "SELECT reason, count(*) FROM ingest_rejects WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC",
-            [ingest_id],
-        )
-        result.reject_reasons = {reason_family(r): 0 for r, _ in reasons}
-        for reason, count in reasons:
-            result.reject_reasons[reason_family(reason)] += int(count)
-        result.rows_rejected = sum(result.reject_reasons.values())
-        if result.rows_read != result.rows_stored + result.rows_rejected:
-            raise AssertionError(  # an internal bug, not bad input: never hide it
-                f"ingest accounting broken for {path}: read {result.rows_read} != stored "
-                f"{result.rows_stored} + rejected {result.rows_rejected}"
-            )
         if pseudonymize:
             source.notes.append("audience accounts pseudonymized with the workspace salt")
-        result.notes = source.final_notes()
-        store.refresh_brand_flags()
-        result.seconds = time.perf_counter() - clock
-        store.execute(
-            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                ingest_id,
-                str(path),
-                importer.name,
-                started,
-                datetime.now(UTC),
-                result.rows_read,
-                result.rows_inserted,
-                result.rows_updated,
-                result.rows_unchanged,
-                result.rows_rejected,
-                result.notes,
-            ],
+        _finish(store, result, source, started, clock)
+    _log_result(result)
+    return result
+
+
+def _finish(store: Store, result: IngestResult, source: Source, started: datetime, clock: float) -> None:
+    """Count the rejects, check read = stored + rejected, flag brand posts and log the ingest."""
+    reasons = store.fetchall(
+        "SELECT reason, count(*) FROM ingest_rejects WHERE ingest_id = ? GROUP BY reason ORDER BY 2 DESC",
+        [result.ingest_id],
+    )
+    result.reject_reasons = {reason_family(r): 0 for r, _ in reasons}
+    for reason, count in reasons:
+        result.reject_reasons[reason_family(reason)] += int(count)
+    result.rows_rejected = sum(result.reject_reasons.values())
+    if result.rows_read != result.rows_stored + result.rows_rejected:
+        raise AssertionError(  # an internal bug, not bad input: never hide it
+            f"ingest accounting broken for {result.source}: read {result.rows_read} != stored "
+            f"{result.rows_stored} + rejected {result.rows_rejected}"
         )
+    result.notes = source.final_notes()
+    store.refresh_brand_flags()
+    result.seconds = time.perf_counter() - clock
+    store.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.ingest_id,
+            result.source,
+            result.format,
+            started,
+            datetime.now(UTC),
+            result.rows_read,
+            result.rows_inserted,
+            result.rows_updated,
+            result.rows_unchanged,
+            result.rows_rejected,
+            result.notes,
+        ],
+    )
+
+
+def _log_result(result: IngestResult) -> None:
     logger.info(
         "ingested %s as %s: read %d = stored %d + rejected %d",
-        path,
-        importer.name,
+        result.source,
+        result.format,
         result.rows_read,
         result.rows_stored,
         result.rows_rejected,
     )
-    return result
 
 
 _VALUE_AFTER = re.compile(r"\b(timestamp|got|kind|platform|duration|post_id|conversion_id) ('[^']*'|\"[^\"]*\"|\S+)")
