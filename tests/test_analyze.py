@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import equilibrio
 from equilibrio.api import Workspace
 from equilibrio.cli import app
+from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.analyze import analyze_store
 from equilibrio.nlp.intent import IntentModel
 from equilibrio.store.duck import Store
@@ -141,6 +142,41 @@ def test_analyze_streams_small_batches_to_the_same_labels(tmp_path: Path, ibm_sa
     intent_total = small_batch_reports[0][1]
     intent_reports = [done for done, total in small_batch_reports if total == intent_total]
     assert intent_reports == sorted(intent_reports) and intent_reports[-1] == intent_total
+
+
+def test_worker_processes_give_the_same_labels(tmp_path: Path, ibm_sample: Path) -> None:
+    labels = (
+        "SELECT * EXCLUDE (labelled_at, p_promotion, p_conversation, p_value), round(p_promotion, 12), "
+        "round(p_conversation, 12), round(p_value, 12) FROM post_labels ORDER BY post_id"
+    )
+    sentiment = "SELECT * EXCLUDE (labelled_at) REPLACE (round(p_negative, 12) AS p_negative) FROM post_sentiment"
+    stored: dict[int, tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[int, int]]]] = {}
+    for workers in (1, 2):
+        with Workspace(Store(tmp_path / f"workers_{workers}.duckdb")) as ws:
+            ws.ingest(ibm_sample)
+            reports: list[tuple[int, int]] = []
+            result = analyze_store(
+                ws.store,
+                mode="fast",
+                batch_size=40,  # many batches, so several are in flight in the pool at once
+                workers=workers,
+                progress=lambda done, total: reports.append((done, total)),
+            )
+            stored[workers] = (
+                ws.store.fetchall(labels),
+                ws.store.fetchall(sentiment + " ORDER BY post_id"),
+                reports,
+            )
+            assert result.labelled == len(stored[workers][0])
+    assert stored[2][0] == stored[1][0]
+    assert stored[2][1] == stored[1][1] and stored[1][1]
+    assert stored[2][2] == stored[1][2]  # the same progress, batch by batch, in order
+
+
+def test_worker_processes_refuse_a_model_passed_in(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    with pytest.raises(ConfigurationError, match="workers > 1 load the shipped models"):
+        analyze_store(workspace.store, mode="fast", workers=2, model=IntentModel.load())
 
 
 def test_commands_label_a_big_backlog_with_the_fast_tier_alone(

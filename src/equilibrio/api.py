@@ -102,12 +102,16 @@ class Workspace:
         progress: Callable[[int, int], None] | None = None,
         on_stage: Callable[[str], None] | None = None,
         choose_mode: Callable[[int], Mode] | None = None,
+        workers: int | None = None,
     ) -> AnalyzeResult:
         """Label every post the current models have not labelled yet (see :func:`analyze`).
 
-        ``progress``, ``on_stage`` and ``choose_mode`` as in :func:`equilibrio.nlp.analyze.analyze_store`.
+        ``progress``, ``on_stage``, ``choose_mode`` and ``workers`` as in
+        :func:`equilibrio.nlp.analyze.analyze_store`.
         """
-        return analyze_store(self.store, mode=mode, progress=progress, on_stage=on_stage, choose_mode=choose_mode)
+        return analyze_store(
+            self.store, mode=mode, progress=progress, on_stage=on_stage, choose_mode=choose_mode, workers=workers
+        )
 
     def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """Shares of promotion / conversation / value among labelled brand posts, overall or per period."""

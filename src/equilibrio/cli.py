@@ -298,6 +298,14 @@ def _mode(value: str) -> Mode:
 def analyze(
     db: DbOption = Path("equilibrio.duckdb"),
     mode: ModeOption = "routed",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes that label posts. Default: 2 on a machine with 2+ cores when 50,000+ posts are pending, "
+            "else 1.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Label language, intent (cues, attributes) and open questions on every post not yet labelled."""
@@ -312,6 +320,7 @@ def analyze(
             _mode(mode),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             on_stage=lambda stage: progress.reset(task, total=None, description=stage),
+            workers=workers,
         )
         mix = workspace.content_mix()
     if json_output:

@@ -7,13 +7,20 @@ the next run resumes where it stopped.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, partial
 
 import pyarrow as pa
 
+from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues_batch
 from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
@@ -22,6 +29,9 @@ from equilibrio.nlp.sentiment import SENTIMENT_LABELS, SentimentModel
 from equilibrio.store.duck import Store
 
 DEFAULT_BATCH = 5_000
+# Below this many pending posts, starting worker processes (each imports equilibrio and loads the
+# models, a few seconds) costs more than it saves.
+PARALLEL_MIN_POSTS = 50_000
 
 _PENDING_SQL = """
 SELECT p.post_id, p.text, p.lang, p.is_brand, p.kind, a.handle
@@ -157,6 +167,53 @@ def sentiment_batch(rows: list[dict[str, object]], model: SentimentModel, mode: 
     )
 
 
+@cache
+def _shipped_models() -> tuple[IntentModel, SentimentModel]:
+    return IntentModel.load(), SentimentModel.load()
+
+
+def _label_with_shipped_model(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
+    return label_batch(rows, _shipped_models()[0], mode)
+
+
+def _sentiment_with_shipped_model(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
+    return sentiment_batch(rows, _shipped_models()[1], mode)
+
+
+def _in_order(
+    batches: Iterable[list[dict[str, object]]],
+    work: Callable[[list[dict[str, object]]], pa.Table],
+    pool: ProcessPoolExecutor | None,
+    workers: int = 1,
+) -> Iterable[tuple[list[dict[str, object]], pa.Table]]:
+    """Each batch with what ``work`` made of it, in order; in ``pool``'s processes when given.
+
+    A few batches are in flight at once, so every worker stays busy while this process writes
+    the finished ones, and memory stays bounded whatever the store's size.
+    """
+    if pool is None:
+        for batch in batches:
+            yield batch, work(batch)
+        return
+    in_flight: deque[tuple[list[dict[str, object]], Future[pa.Table]]] = deque()
+    limit = 2 * workers
+    try:
+        for batch in batches:
+            in_flight.append((batch, pool.submit(work, batch)))
+            if len(in_flight) >= limit:
+                done, future = in_flight.popleft()
+                yield done, future.result()
+        while in_flight:
+            done, future = in_flight.popleft()
+            yield done, future.result()
+    except BrokenProcessPool as exc:
+        raise ConfigurationError(
+            "the analyze worker processes stopped before finishing. The usual cause is a script that starts "
+            'them without `if __name__ == "__main__":` around its top-level code (each spawned worker imports '
+            "the script again); otherwise a worker ran out of memory. Use workers=1 to stay in one process."
+        ) from exc
+
+
 def _count(store: Store, sql: str, params: list[object]) -> int:
     return int(store.fetchone(f"SELECT count(*) FROM ({sql})", params)[0])  # sql: this module's constants
 
@@ -171,6 +228,7 @@ def analyze_store(
     progress: Callable[[int, int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
     choose_mode: Callable[[int], Mode] | None = None,
+    workers: int | None = None,
 ) -> AnalyzeResult:
     """Label every post not yet labelled by the current models; returns counts.
 
@@ -179,8 +237,12 @@ def analyze_store(
     called as each pass starts, so a progress bar can say which one it is counting.
     ``choose_mode(pending)``, when given, gets the number of posts to label before any is
     labelled and returns the mode to use instead of ``mode`` (the CLI's backlog limit).
+    ``workers`` processes label the batches (spawned, each loading the shipped models); by
+    default two when at least :data:`PARALLEL_MIN_POSTS` posts are pending, the machine has two
+    cores or more, and no model was passed in (a passed model is used in this process only).
     """
     started = time.perf_counter()
+    shipped = model is None and sentiment_model is None
     model = model or IntentModel.load()
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
@@ -188,32 +250,57 @@ def analyze_store(
     if choose_mode is not None:
         mode = choose_mode(pending)
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
-    brand = audience = routed = done = 0
-    if on_stage:
-        on_stage("labelling language, intent and questions")
-    for rows in store.stream(_PENDING_SQL, [model.version], rows_per_batch=batch_size):
-        batch = rows.to_pylist()
-        labels = label_batch(batch, model, mode)
-        brand += sum(1 for r in batch if r["is_brand"])
-        audience += sum(1 for r in batch if not r["is_brand"])
-        routed += sum(1 for t in labels.column("tier").to_pylist() if t == "accurate")
-        _replace_rows(store, "post_labels", LABEL_SCHEMA, labels)
-        done += len(batch)
-        if progress:
-            progress(done, pending)
     sentiment_model = sentiment_model or SentimentModel.load()
-    audience_pending = _count(store, _PENDING_SENTIMENT_SQL, [sentiment_model.version])
-    # The e5 tier is ~100x slower than the fast one, so sentiment batches are smaller.
-    sentiment_batch_size = max(1, batch_size // 10) if mode != "fast" else batch_size
-    done = 0
-    if on_stage:
-        on_stage("scoring audience sentiment")
-    for rows in store.stream(_PENDING_SENTIMENT_SQL, [sentiment_model.version], rows_per_batch=sentiment_batch_size):
-        chunk = rows.to_pylist()
-        _replace_rows(store, "post_sentiment", SENTIMENT_SCHEMA, sentiment_batch(chunk, sentiment_model, mode))
-        done += len(chunk)
-        if progress:
-            progress(done, audience_pending)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 2) if shipped and pending >= PARALLEL_MIN_POSTS else 1
+    elif workers > 1 and not shipped:
+        raise ConfigurationError("workers > 1 load the shipped models; pass no model, or use workers=1")
+    pool = (
+        # "spawn", not fork: this process runs DuckDB's thread pool, which a forked child would
+        # inherit in an undefined state.
+        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        if workers > 1
+        else None
+    )
+    label = partial(_label_with_shipped_model, mode=mode) if pool else partial(label_batch, model=model, mode=mode)
+    score = (
+        partial(_sentiment_with_shipped_model, mode=mode)
+        if pool
+        else partial(sentiment_batch, model=sentiment_model, mode=mode)
+    )
+    brand = audience = routed = done = 0
+    try:
+        if on_stage:
+            on_stage("labelling language, intent and questions")
+        batches = (rows.to_pylist() for rows in store.stream(_PENDING_SQL, [model.version], rows_per_batch=batch_size))
+        for batch, labels in _in_order(batches, label, pool, workers):
+            brand += sum(1 for r in batch if r["is_brand"])
+            audience += sum(1 for r in batch if not r["is_brand"])
+            routed += sum(1 for t in labels.column("tier").to_pylist() if t == "accurate")
+            _replace_rows(store, "post_labels", LABEL_SCHEMA, labels)
+            done += len(batch)
+            if progress:
+                progress(done, pending)
+        audience_pending = _count(store, _PENDING_SENTIMENT_SQL, [sentiment_model.version])
+        # The e5 tier is ~100x slower than the fast one, so sentiment batches are smaller.
+        sentiment_batch_size = max(1, batch_size // 10) if mode != "fast" else batch_size
+        done = 0
+        if on_stage:
+            on_stage("scoring audience sentiment")
+        chunks = (
+            rows.to_pylist()
+            for rows in store.stream(
+                _PENDING_SENTIMENT_SQL, [sentiment_model.version], rows_per_batch=sentiment_batch_size
+            )
+        )
+        for chunk, sentiments in _in_order(chunks, score, pool, workers):
+            _replace_rows(store, "post_sentiment", SENTIMENT_SCHEMA, sentiments)
+            done += len(chunk)
+            if progress:
+                progress(done, audience_pending)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return AnalyzeResult(
         model_version=model.version,
         labelled=pending,
