@@ -16,14 +16,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
 
-from equilibrio.nlp.sentiment import SENTIMENT_LABELS, accurate_sentiment_features, fast_sentiment_features
+from equilibrio.nlp.sentiment import accurate_sentiment_features, fast_sentiment_features
 
 sys.path.insert(0, str(Path(__file__).parent))
 from embed import embed_texts, load_cache
-from train_sentiment import ACCURATE_C, DATA, FAST_C, SEED, split
+from train_sentiment import ACCURATE_C, DATA, FAST_C, load_splits, macro_f1_by_language
 
 
 def language_flag(langs: list[str]) -> np.ndarray:
@@ -73,24 +71,12 @@ def main() -> None:
             + embedded.predict_proba(features(variant, vectors, texts, langs))
         ) / 2
 
-    def by_language(gold: np.ndarray, predicted: np.ndarray, langs: list[str]) -> dict[str, float]:
-        mask = np.array(langs)
-        return {
-            lang: round(float(f1_score(gold[mask == lang], predicted[mask == lang], average="macro")), 4)
-            for lang in ("es", "en")
-        }
-
-    train_texts, train_labels, train_langs = split("train")
-    val_texts, val_labels, val_langs = split("val")
-    train_vectors = embed_texts(train_texts, cache)
-    val_vectors = embed_texts(val_texts, cache)
-    y = np.array([SENTIMENT_LABELS.index(label) for label in train_labels])
-    val_y = np.array([SENTIMENT_LABELS.index(label) for label in val_labels])
-    strata = [f"{lang}:{label}" for lang, label in zip(train_langs, train_labels, strict=True)]
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(y, strata))
+    data = load_splits(cache)
+    train_texts, train_langs, train_vectors, y = data.train_texts, data.train_langs, data.train_vectors, data.y
+    val_texts, val_langs, val_vectors, val_y = data.val_texts, data.val_langs, data.val_vectors, data.val_y
     for variant in ("shipped", "with emotions"):
         out_of_fold = np.zeros((len(y), 3))
-        for fit_rows, held_rows in folds:
+        for fit_rows, held_rows in data.folds:
             pick = lambda rows, seq: [seq[i] for i in rows]  # noqa: E731
             out_of_fold[held_rows] = accurate_proba(
                 variant,
@@ -106,8 +92,8 @@ def main() -> None:
             variant, train_texts, train_langs, train_vectors, y, val_texts, val_langs, val_vectors
         )
         print(
-            f"{variant}: train CV {by_language(y, out_of_fold.argmax(1), train_langs)}, "
-            f"val {by_language(val_y, held_out.argmax(1), val_langs)}",
+            f"{variant}: train CV {macro_f1_by_language(y, out_of_fold.argmax(1), train_langs)}, "
+            f"val {macro_f1_by_language(val_y, held_out.argmax(1), val_langs)}",
             flush=True,
         )
 

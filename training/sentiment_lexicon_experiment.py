@@ -29,14 +29,12 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
 
-from equilibrio.nlp.sentiment import SENTIMENT_LABELS, accurate_sentiment_features, fast_sentiment_features
+from equilibrio.nlp.sentiment import accurate_sentiment_features, fast_sentiment_features
 
 sys.path.insert(0, str(Path(__file__).parent))
-from embed import embed_texts, load_cache
-from train_sentiment import ACCURATE_C, FAST_C, SEED, split
+from embed import load_cache
+from train_sentiment import ACCURATE_C, FAST_C, load_splits, macro_f1_by_language
 
 _TOKEN = re.compile(r"\w+")
 
@@ -79,30 +77,14 @@ def spanish_features(folder: Path) -> dict[str, object]:
 
 def main() -> None:
     extractors = spanish_features(Path(sys.argv[1]))
-    cache = load_cache()
-    train_texts, train_labels, train_langs = split("train")
-    val_texts, val_labels, val_langs = split("val")
-    train_vectors = embed_texts(train_texts, cache)
-    val_vectors = embed_texts(val_texts, cache)
-    y = np.array([SENTIMENT_LABELS.index(label) for label in train_labels])
-    val_y = np.array([SENTIMENT_LABELS.index(label) for label in val_labels])
-    folds = list(
-        StratifiedKFold(5, shuffle=True, random_state=SEED).split(
-            y, [f"{lang}:{label}" for lang, label in zip(train_langs, train_labels, strict=True)]
-        )
-    )
+    data = load_splits(load_cache())
+    train_texts, train_langs, train_vectors, y = data.train_texts, data.train_langs, data.train_vectors, data.y
+    val_texts, val_langs, val_vectors, val_y = data.val_texts, data.val_langs, data.val_vectors, data.val_y
 
     def extra(variant: str, texts: list[str], langs: list[str]) -> np.ndarray:
         spanish = np.array([[lang == "es"] for lang in langs], dtype=np.float32)
         blocks = [extractors[name](texts) for name in variant.split("+") if name in extractors]  # type: ignore[operator]
         return (np.hstack(blocks) * spanish).astype(np.float32) if blocks else np.zeros((len(texts), 0), np.float32)
-
-    def by_language(gold: np.ndarray, proba: np.ndarray, langs: list[str]) -> dict[str, float]:
-        mask = np.array(langs)
-        return {
-            lang: round(float(f1_score(gold[mask == lang], proba[mask == lang].argmax(1), average="macro")), 4)
-            for lang in ("es", "en")
-        }
 
     base_fast = (fast_sentiment_features(train_texts, train_langs), fast_sentiment_features(val_texts, val_langs))
     base_accurate = (
@@ -115,7 +97,7 @@ def main() -> None:
         fast_x = [sp.hstack([b, sp.csr_matrix(e)], format="csr") for b, e in zip(base_fast, extras, strict=True)]
         accurate_x = [np.hstack([b, e]) for b, e in zip(base_accurate, extras, strict=True)]
         out_of_fold = np.zeros((len(y), 3))
-        for fit_rows, held_rows in folds:
+        for fit_rows, held_rows in data.folds:
             fast = LogisticRegression(C=FAST_C, max_iter=3000).fit(fast_x[0][fit_rows], y[fit_rows])
             accurate = LogisticRegression(C=ACCURATE_C, max_iter=3000).fit(accurate_x[0][fit_rows], y[fit_rows])
             out_of_fold[held_rows] = (
@@ -125,8 +107,8 @@ def main() -> None:
         accurate = LogisticRegression(C=ACCURATE_C, max_iter=3000).fit(accurate_x[0], y)
         held_out = (fast.predict_proba(fast_x[1]) + accurate.predict_proba(accurate_x[1])) / 2
         print(
-            f"{variant}: accurate tier, train CV {by_language(y, out_of_fold, train_langs)}, "
-            f"val {by_language(val_y, held_out, val_langs)}",
+            f"{variant}: accurate tier, train CV {macro_f1_by_language(y, out_of_fold.argmax(1), train_langs)}, "
+            f"val {macro_f1_by_language(val_y, held_out.argmax(1), val_langs)}",
             flush=True,
         )
 

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,53 @@ def split(name: str) -> tuple[list[str], list[str], list[str]]:
     return texts, labels, langs
 
 
+@dataclass(frozen=True)
+class Splits:
+    """xlm-t train and val (es + en) with their e5 vectors, label indices and the train CV folds."""
+
+    train_texts: list[str]
+    train_labels: list[str]
+    train_langs: list[str]
+    train_vectors: np.ndarray
+    y: np.ndarray
+    val_texts: list[str]
+    val_labels: list[str]
+    val_langs: list[str]
+    val_vectors: np.ndarray
+    val_y: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    """5 folds of train, stratified by language and label: the same folds for every script."""
+
+
+def load_splits(cache: dict[str, np.ndarray]) -> Splits:
+    train_texts, train_labels, train_langs = split("train")
+    val_texts, val_labels, val_langs = split("val")
+    y = np.array([SENTIMENT_LABELS.index(label) for label in train_labels])
+    strata = [f"{lang}:{label}" for lang, label in zip(train_langs, train_labels, strict=True)]
+    return Splits(
+        train_texts=train_texts,
+        train_labels=train_labels,
+        train_langs=train_langs,
+        train_vectors=embed_texts(train_texts, cache),
+        y=y,
+        val_texts=val_texts,
+        val_labels=val_labels,
+        val_langs=val_langs,
+        val_vectors=embed_texts(val_texts, cache),
+        val_y=np.array([SENTIMENT_LABELS.index(label) for label in val_labels]),
+        folds=list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(y, strata)),
+    )
+
+
+def macro_f1_by_language(gold: np.ndarray, predicted: np.ndarray, langs: list[str]) -> dict[str, float]:
+    """Macro-F1 of predicted class indices, per language (the figure the experiments compare)."""
+    mask = np.array(langs)
+    return {
+        lang: round(float(f1_score(gold[mask == lang], predicted[mask == lang], average="macro")), 4)
+        for lang in ("es", "en")
+    }
+
+
 def fit(texts: list[str], y: np.ndarray, langs: list[str], vectors: np.ndarray) -> tuple[LogisticRegression, ...]:
     fast = LogisticRegression(C=FAST_C, max_iter=3000).fit(fast_sentiment_features(texts, langs), y)
     accurate = LogisticRegression(C=ACCURATE_C, max_iter=3000).fit(
@@ -78,18 +126,14 @@ def routed(fast: np.ndarray, accurate: np.ndarray, threshold: float) -> np.ndarr
 
 
 def main() -> None:
-    cache = load_cache()
-    train_texts, train_labels, train_langs = split("train")
-    val_texts, val_labels, val_langs = split("val")
-    train_vectors = embed_texts(train_texts, cache)
-    val_vectors = embed_texts(val_texts, cache)
-    y = np.array([SENTIMENT_LABELS.index(label) for label in train_labels])
+    data = load_splits(load_cache())
+    train_texts, train_langs, train_vectors, y = data.train_texts, data.train_langs, data.train_vectors, data.y
+    val_texts, val_labels, val_langs, val_vectors = data.val_texts, data.val_labels, data.val_langs, data.val_vectors
 
     # Routing threshold from out-of-fold predictions on train only.
     oof_fast = np.zeros((len(y), 3))
     oof_accurate = np.zeros((len(y), 3))
-    strata = [f"{lang}:{label}" for lang, label in zip(train_langs, train_labels, strict=True)]
-    for fold, (fit_rows, held_rows) in enumerate(StratifiedKFold(5, shuffle=True, random_state=SEED).split(y, strata)):
+    for fold, (fit_rows, held_rows) in enumerate(data.folds):
         pick = lambda rows, seq: [seq[i] for i in rows]  # noqa: E731
         models = fit(pick(fit_rows, train_texts), y[fit_rows], pick(fit_rows, train_langs), train_vectors[fit_rows])
         fast, accurate = tiers_proba(
