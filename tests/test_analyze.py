@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import equilibrio
 from equilibrio.api import Workspace
 from equilibrio.cli import app
-from equilibrio.errors import ConfigurationError
+from equilibrio.errors import ConfigurationError, EquilibrioError
 from equilibrio.nlp.analyze import analyze_store
 from equilibrio.nlp.intent import IntentModel
 from equilibrio.store.duck import Store
@@ -78,12 +78,20 @@ def test_draft_checker_speaks_the_drafts_language() -> None:
 def test_draft_checker_weighs_the_weeks_mix(workspace: Workspace, ibm_sample: Path) -> None:
     workspace.ingest(ibm_sample)
     workspace.analyze()
-    check = equilibrio.check_draft("Shop now: 20% off everything", workspace, promotion_target=0.0)
+    check = equilibrio.check_draft("Shop now: 20% off everything", workspace, promotion_target=0.01)
     assert check.promotion_share_this_week is not None
     week = check.details["week"]
     assert week["shares"]["promotion"] == check.promotion_share_this_week
-    expected = "above your 0% target" if check.promotion_share_this_week > 0 else "your target is at most 0%"
+    expected = "above your 1% target" if check.promotion_share_this_week > 0.01 else "your target is at most 1%"
     assert any(expected in s for s in check.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "message"), [("  \n", 0.2, "the draft is empty"), ("Shop now", 5.0, "between 0 and 1")]
+)
+def test_draft_checker_refuses_an_empty_draft_or_an_impossible_target(text: str, target: float, message: str) -> None:
+    with pytest.raises(EquilibrioError, match=message):
+        equilibrio.check_draft(text, promotion_target=target)
 
 
 def test_cli_analyze_check_and_eval(tmp_path: Path, ibm_sample: Path) -> None:

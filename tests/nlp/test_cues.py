@@ -82,12 +82,18 @@ def test_batch_equals_one_by_one_on_tricky_text(pieces: list[list[str]]) -> None
 def test_parallel_fast_tier_gives_the_serial_probabilities(shared_data: Path) -> None:
     gold = read_gold(shared_data / "intent/dev_gold.jsonl")
     repeats = PARALLEL_MIN_TEXTS // len(gold) + 1
-    texts = [row["text"] for row in gold] * repeats
-    langs = [row["lang"] for row in gold] * repeats
+    # Gold posts, which the shipped model learned, and short drafts on which the guideline's
+    # commercial-push rule decides.
+    texts = ([row["text"] for row in gold] + ["Compra ya", "Get yours today"]) * repeats
+    langs = ([row["lang"] for row in gold] + ["es", "en"]) * repeats
     model = IntentModel.load()
     serial = model.fast_proba(texts, langs)
     parallel = model.fast_proba(texts, langs, workers=2)
     assert np.allclose(serial, parallel)
+    # The workers also send back which posts make a commercial push, for the guideline's rule.
+    decided, _ = model.predict_proba(texts, langs, "fast")
+    assert not np.allclose(decided, serial)  # the rule acts on the drafts
+    assert np.allclose(decided, model.predict_proba(texts, langs, "fast", workers=2)[0])
 
 
 def test_workers_started_from_an_unguarded_script_fail_with_a_clear_error(tmp_path: Path) -> None:

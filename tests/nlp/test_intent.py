@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import equilibrio
 from equilibrio.errors import ConfigurationError, InputError
 from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues
 from equilibrio.nlp.evaluation import expected_calibration_error
-from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
+from equilibrio.nlp.intent import INTENT_LABELS, CommercialPushRule, IntentModel
 from equilibrio.nlp.intent_eval import evaluate_intent_file, read_gold
 from equilibrio.nlp.questions import detect_question
 
@@ -45,6 +46,42 @@ def test_customer_care_replies_are_conversation(ibm_sample: Path) -> None:
 def test_clear_cases(text: str, lang: str, label: str) -> None:
     for mode in ("fast", "routed"):
         assert MODEL.classify([text], [lang], mode=mode)[0].label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Compra ya", "es"),
+        ("Reserva ya tu mesa", "es"),
+        ("¡Participa y gana!", "es"),
+        ("Get yours today", "en"),
+        ("Sign up for our newsletter", "en"),
+    ],
+)
+def test_short_drafts_with_an_explicit_commercial_push_are_promotion(text: str, lang: str) -> None:
+    # The guideline's rule 2. None of these drafts is in the training data; the tiers alone,
+    # trained on long real posts, label each of them value or conversation.
+    for mode in ("fast", "routed"):
+        assert MODEL.classify([text], [lang], mode=mode)[0].label == "promotion", mode
+
+
+def test_commercial_push_rule_lifts_only_uncertain_posts_that_push() -> None:
+    rule = CommercialPushRule(cues=frozenset({"call_to_buy"}), below=0.6)
+    proba = np.array([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.2, 0.3, 0.5], [0.45, 0.25, 0.3]])
+    lifted = rule.apply(proba, np.array([True, True, False, True]))
+    assert lifted[0].argmax() == INTENT_LABELS.index("promotion") and np.isclose(lifted[0].sum(), 1)
+    assert lifted[0, 0] - lifted[0, 2] < 0.05  # the probabilities still say it was a close call
+    # A confident model, a post without a push, and a post already promotion keep their rows.
+    assert np.array_equal(lifted[1:], proba[1:])
+
+
+def test_model_files_without_the_rule_keep_the_tiers_decision() -> None:
+    older = dataclasses.replace(MODEL, meta={k: v for k, v in MODEL.meta.items() if k != "commercial_push"})
+    assert older.commercial_push is None and MODEL.commercial_push is not None
+    texts, langs = ["Compra ya", "¿Qué harías tú?"], ["es", "es"]
+    proba, _ = older.predict_proba(texts, langs, "fast")
+    assert np.array_equal(proba, older.fast_proba(texts, langs))
+    assert INTENT_LABELS[int(proba[0].argmax())] != "promotion"
 
 
 def test_probabilities_are_distributions_and_routing_respects_the_threshold() -> None:

@@ -13,6 +13,7 @@ from equilibrio.errors import ConfigurationError
 from equilibrio.metrics.attributes import attribute_model
 from equilibrio.metrics.attribution import attribution
 from equilibrio.metrics.balance import balance_curve, weekly_balance
+from equilibrio.metrics.content_mix import check_promotion_target
 from equilibrio.metrics.conversation import conversation_health, net_sentiment_by_period, unanswered_queue
 from equilibrio.metrics.engagement import engagement_by_intent, median_interactions_by_category, prepare_engagement
 from equilibrio.nlp.intent import INTENT_LABELS
@@ -351,9 +352,7 @@ def balance_analysis(
         raise ConfigurationError(f"rule must be '80/20' or 'thirds', not {rule!r}")
     if lang not in _TEXT:
         raise ConfigurationError(f"language must be 'en' or 'es', not {lang!r}")
-    target = TARGETS[rule] if promotion_target is None else promotion_target
-    if not 0 < target < 1:
-        raise ConfigurationError(f"promotion target must be between 0 and 1, not {target}")
+    target = check_promotion_target(TARGETS[rule] if promotion_target is None else promotion_target)
     prepare_engagement(store)
     mix = content_mix_against_target(store, target)
     engagement = engagement_by_intent(store, prepared=True)

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from equilibrio.metrics.content_mix import content_mix
+from equilibrio.errors import InputError
+from equilibrio.metrics.content_mix import check_promotion_target, content_mix
 from equilibrio.nlp.cues import CUES_BY_NAME
 from equilibrio.nlp.intent import IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
@@ -106,7 +107,13 @@ def check_draft_text(
     model: IntentModel | None = None,
     mode: Mode = "routed",
 ) -> DraftCheck:
-    """Label, probabilities, cues and suggestions for ``text`` (see :func:`equilibrio.check_draft`)."""
+    """Label, probabilities, cues and suggestions for ``text`` (see :func:`equilibrio.check_draft`).
+
+    An empty draft or a target outside (0, 1) is an error rather than a verdict on nothing.
+    """
+    if not text.strip():
+        raise InputError("the draft is empty: pass the text of the post to check")
+    check_promotion_target(promotion_target)
     model = model or IntentModel.load()
     lang = detect_languages([text])[0]
     message_lang = lang if lang in ("es", "en") else "en"

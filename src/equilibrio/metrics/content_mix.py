@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.intent import INTENT_LABELS
 from equilibrio.store.duck import Store
 
@@ -23,6 +24,17 @@ FROM post_labels l JOIN posts p USING (post_id)
 WHERE p.is_brand AND l.intent IS NOT NULL
 GROUP BY ALL ORDER BY period, l.intent
 """
+
+
+def check_promotion_target(target: float) -> float:
+    """``target`` itself if it is a share strictly between 0 and 1, else a clear error.
+
+    >>> check_promotion_target(0.2)
+    0.2
+    """
+    if not 0 < target < 1:
+        raise ConfigurationError(f"promotion target must be between 0 and 1, not {target}")
+    return target
 
 
 def _shares(counts: dict[str, int]) -> dict[str, Any]:

@@ -11,6 +11,13 @@ probability is below the model's ``route_threshold`` to the accurate tier. Proba
 temperature-scaled on out-of-fold predictions, so "0.8" means right about 80% of the time on
 posts like the gold set. The weights live in ``equilibrio/models/`` and are written by
 ``training/train_intent.py``; their ``version`` is stored with every label in the store.
+
+Last comes rule 2 of the annotation guideline: a post with an explicit commercial push (a call
+to buy, a deal, a contest) is promotion. The tiers learned from real posts, where such a push
+sits among many other words; on a short draft ("Reserva ya tu mesa") they can hesitate between
+labels. So when the final probabilities are uncertain (top below the model's
+``commercial_push["below"]``) and such a cue is present, promotion is lifted just above the
+top label. The rule's cues and threshold are stored in the model file and are part of its version.
 """
 
 from __future__ import annotations
@@ -86,6 +93,16 @@ class IntentModel:
         write_model_files(directory, MODEL_NAME, {name: getattr(self, name) for name in WEIGHT_NAMES}, meta)
 
     # -- probabilities ---------------------------------------------------------------------------
+    @property
+    def commercial_push(self) -> CommercialPushRule | None:
+        """The guideline's rule 2 as this model applies it; None for model files written before it."""
+        rule = self.meta.get("commercial_push")
+        if not isinstance(rule, dict):
+            return None
+        return CommercialPushRule(
+            cues=frozenset(rule["cues"]), below=float(rule["below"]), unless=frozenset(rule["unless"])
+        )
+
     def fast_proba(
         self,
         texts: Sequence[str],
@@ -100,12 +117,26 @@ class IntentModel:
         so, as with any Python multiprocessing, a script that asks for workers must keep its
         top-level code under ``if __name__ == "__main__":``.
         """
+        return self._fast_scores(texts, langs, cues, workers)[0]
+
+    def _fast_scores(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        cues: Sequence[Sequence[CueMatch]] | None,
+        workers: int,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Fast-tier probabilities and, per text, whether it makes an explicit commercial push."""
         if not texts:
-            return np.zeros((0, len(INTENT_LABELS)))
+            return np.zeros((0, len(INTENT_LABELS))), np.zeros(0, dtype=bool)
         if workers > 1 and cues is None and len(texts) >= PARALLEL_MIN_TEXTS:
-            return _parallel_fast_proba(self, texts, langs, workers)
+            return _parallel_fast_scores(self, texts, langs, workers)
+        if cues is None:
+            cues = find_cues_batch(texts)
         logits = fast_features(texts, langs, cues) @ self.fast_coef.T + self.fast_intercept
-        return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature)
+        rule = self.commercial_push
+        pushes = rule.pushes(cues) if rule else np.zeros(len(texts), dtype=bool)
+        return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature), pushes
 
     def accurate_proba(
         self,
@@ -140,20 +171,21 @@ class IntentModel:
         """
         if mode not in MODES:
             raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
-        fast = self.fast_proba(texts, langs, cues, workers)
+        proba, pushes = self._fast_scores(texts, langs, cues, workers)
         tiers = np.full(len(texts), "fast", dtype="<U8")
-        if mode == "fast" or not len(texts):
-            return fast, tiers
-        routed = rows_for_accurate_tier(fast, mode, self.route_threshold)
+        routed = (
+            rows_for_accurate_tier(proba, mode, self.route_threshold) if mode != "fast" else np.zeros(0, dtype=np.intp)
+        )
         if len(routed):
-            fast[routed] = self.accurate_proba(
+            proba[routed] = self.accurate_proba(
                 [texts[i] for i in routed],
                 [langs[i] for i in routed],
-                fast[routed],
+                proba[routed],
                 None if cues is None else [cues[i] for i in routed],
             )
             tiers[routed] = "accurate"
-        return fast, tiers
+        rule = self.commercial_push
+        return (rule.apply(proba, pushes) if rule else proba), tiers
 
     def classify(self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed") -> list[IntentResult]:
         """Label, probabilities, tier and cues for each text.
@@ -179,6 +211,54 @@ class IntentModel:
 
 PARALLEL_MIN_TEXTS = 10_000
 
+# Probability that promotion gets over the top label when the rule lifts it: just enough to
+# decide, so the probabilities still say the model itself was unsure.
+_PUSH_MARGIN = 1.05
+
+
+@dataclass(frozen=True)
+class CommercialPushRule:
+    """Rule 2 of the guideline: an explicit commercial push makes a post promotion.
+
+    ``cues`` name the cues that count as such a push; the rule acts only on posts whose top
+    probability is below ``below``, so a confident model keeps its decision, and never on posts
+    with one of the ``unless`` cues. By default that is a reply to a person: the guideline's
+    exception ("a reply that only points a customer to a help page ... is NOT a commercial
+    push") is where care replies say "download", "sign up" or "try the steps", and the tiers,
+    trained on many such replies, judge those better than a cue can.
+    """
+
+    cues: frozenset[str]
+    below: float
+    unless: frozenset[str] = frozenset({"reply_to_person"})
+
+    def pushes(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.bool_]:
+        """Per text, whether its cues make a commercial push the rule may act on."""
+        return np.array(
+            [
+                any(m.cue in self.cues for m in matches) and not any(m.cue in self.unless for m in matches)
+                for matches in cues
+            ],
+            dtype=bool,
+        )
+
+    def apply(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """``proba`` with promotion lifted just above the top label on uncertain rows that push.
+
+        >>> rule = CommercialPushRule(cues=frozenset({"call_to_buy"}), below=0.6)
+        >>> rule.apply(np.array([[0.2, 0.3, 0.5]]), np.array([True])).round(3).tolist()
+        [[0.396, 0.226, 0.377]]
+        """
+        promotion = INTENT_LABELS.index("promotion")
+        others = np.delete(proba, promotion, axis=1).max(axis=1)
+        lift = pushes & (proba.max(axis=1) < self.below) & (proba[:, promotion] < others)
+        if not lift.any():
+            return proba
+        lifted = proba.copy()
+        lifted[lift, promotion] = others[lift] * _PUSH_MARGIN
+        lifted[lift] /= lifted[lift].sum(axis=1, keepdims=True)
+        return lifted
+
 
 @cache
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
@@ -187,18 +267,26 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _parallel_fast_proba(
+def _fast_scores_in_worker(
+    model: IntentModel, texts: list[str], langs: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    return model._fast_scores(texts, langs, None, 1)
+
+
+def _parallel_fast_scores(
     model: IntentModel, texts: Sequence[str], langs: Sequence[str], workers: int
-) -> npt.NDArray[np.float64]:
-    # Only probabilities come back: pickling every text's cues costs as much as finding them.
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    # Only probabilities and push flags come back: pickling every text's cues costs as much as
+    # finding them.
     bounds = np.linspace(0, len(texts), workers + 1).astype(int)
     pool = _worker_pool(workers)
     try:
         futures = [
-            pool.submit(model.fast_proba, list(texts[start:end]), list(langs[start:end]))
+            pool.submit(_fast_scores_in_worker, model, list(texts[start:end]), list(langs[start:end]))
             for start, end in itertools.pairwise(bounds)
         ]
-        return np.vstack([future.result() for future in futures])
+        parts = [future.result() for future in futures]
+        return np.vstack([proba for proba, _ in parts]), np.concatenate([pushes for _, pushes in parts])
     except BrokenProcessPool as exc:
         _worker_pool.cache_clear()  # the next call starts fresh workers
         raise ConfigurationError(
