@@ -564,7 +564,7 @@ def inbox(
         _emit_json(queue)
         return
     if not queue:
-        console.print("Nothing is waiting: every audience turn addressed to the brand has a reply.")
+        console.print("Nothing is waiting: no audience message addressed to the brand lacks a reply.")
         return
     table = Table(title="Unanswered queue", show_lines=True)
     for column in ("#", "priority", "author", "message", "why"):
@@ -697,7 +697,9 @@ def balance(
     console.print(f"Attribute model: {figures['attribute_model']['statement']}", markup=False, highlight=False)
     score = figures["score"]
     parts = ", ".join(f"{name.replace('_', ' ')} {part['value']:g}" for name, part in score["parts"].items())
-    console.print(f"[bold]Balance score {_fmt(score['value'])}/100[/] ({parts})", highlight=False)
+    console.print(
+        f"[bold]Balance score {_fmt(score['value'])}/100[/]" + (f" ({parts})" if parts else ""), highlight=False
+    )
     for line in figures["recommendations"]:
         console.print(f"• {line}", markup=False, highlight=False)
 
