@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,15 @@ def test_file_of_another_format(workspace: Workspace, tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     with pytest.raises(FormatDetectionError, match=r"picture\.png: cannot tell the format.*--format"):
         workspace.ingest(path)
+
+
+def test_zip_archive_is_named_with_what_to_do(workspace: Workspace, tmp_path: Path) -> None:
+    archive = tmp_path / "twitter-2024.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("data/tweets.js", "window.YTD.tweets.part0 = []")
+    with pytest.raises(FormatDetectionError, match=r"twitter-2024.zip: is a ZIP archive; extract it.*data/tweets.js"):
+        workspace.ingest(archive)
+    assert table_counts(workspace)["posts"] == 0
 
 
 def test_wrong_format_forced(workspace: Workspace, uci_sample: Path) -> None:

@@ -7,6 +7,7 @@ problem. These tests pin that the paths agree on real data and that the hand-ove
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from equilibrio.api import Workspace
+from equilibrio.io._base import Source
 from equilibrio.store import ingest
 from equilibrio.store.duck import Store
 from tests.conftest import table_counts
@@ -163,3 +165,36 @@ def test_a_reimport_does_not_try_the_direct_path(
     (result,) = workspace.ingest(canonical_jsonl)
     assert stored == []  # its first post is stored: straight to the merge
     assert result.rows_inserted == 0 and result.rows_unchanged == result.rows_read
+
+
+@pytest.mark.parametrize(
+    ("name", "wrap", "note"),
+    [
+        ("ibm.jsonl.gz", gzip.compress, "decompressed gzip"),
+        ("ibm-bom.jsonl", lambda data: b"\xef\xbb\xbf" + data, "byte order mark"),
+        ("ibm-utf16.jsonl", lambda data: data.decode("utf-8").encode("utf-16"), "UTF-16"),
+        ("ibm-utf16.jsonl.gz", lambda data: gzip.compress(data.decode("utf-8").encode("utf-16")), "UTF-16"),
+    ],
+)
+def test_compressed_or_re_encoded_files_store_the_same_posts(
+    canonical_jsonl: Path, tmp_path: Path, name: str, wrap: Callable[[bytes], bytes], note: str
+) -> None:
+    # Exports come gzipped, or saved by Windows tools with a byte order mark or as UTF-16.
+    wrapped = tmp_path / name
+    wrapped.write_bytes(wrap(canonical_jsonl.read_bytes()))
+    plain = _ingest_into_new_store(canonical_jsonl, tmp_path / "plain.duckdb")
+    result, posts, accounts = _ingest_into_new_store(wrapped, tmp_path / "wrapped.duckdb")
+    assert (result.format, result.rows_read, result.rows_rejected) == ("jsonl", plain[0].rows_read, 0)
+    assert posts == plain[1] and accounts == plain[2]
+    assert any(note in n for n in result.notes), result.notes
+
+
+def test_gzipped_whole_file_formats_and_their_size(ibm_sample: Path, fixtures: Path, tmp_path: Path) -> None:
+    for original in (ibm_sample, fixtures / "es_handle_threads.csv"):
+        packed = tmp_path / (original.name + ".gz")
+        packed.write_bytes(gzip.compress(original.read_bytes()))
+        assert Source(packed).size == original.stat().st_size  # progress counts uncompressed bytes
+        plain = _ingest_into_new_store(original, tmp_path / f"{original.name}.duckdb")
+        result, posts, _ = _ingest_into_new_store(packed, tmp_path / f"{packed.name}.duckdb")
+        assert result.format == plain[0].format and result.rows_read == plain[0].rows_read
+        assert posts == plain[1] and "decompressed gzip" in result.notes

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import itertools
 import json
 import string
 from pathlib import Path
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
-from equilibrio.io._base import RecordError, to_count
+from equilibrio.io._base import RecordError, Source, to_count
 from equilibrio.store.duck import Store
 from tests.conftest import FIXTURES
 
@@ -148,3 +150,37 @@ def test_corrupted_files_fail_clearly_or_keep_the_accounting(
             return
         (result,) = results
         assert result.rows_read == result.rows_stored + result.rows_rejected
+
+
+WRAPPINGS = {
+    "utf-8": lambda text: text.encode("utf-8"),
+    "utf-8 with BOM": lambda text: text.encode("utf-8-sig"),
+    "utf-16": lambda text: text.encode("utf-16"),
+    "gzip utf-16": lambda text: gzip.compress(text.encode("utf-16")),
+    "gzip utf-8": lambda text: gzip.compress(text.encode("utf-8")),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    # A text that itself starts with U+FEFF cannot be told from a byte order mark.
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=3000).filter(
+        lambda t: not t.startswith("\ufeff")
+    ),
+    wrapping=st.sampled_from(sorted(WRAPPINGS)),
+    sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=8),
+)
+def test_any_wrapping_reads_back_as_the_same_utf8(tmp_path: Path, text: str, wrapping: str, sizes: list[int]) -> None:
+    # The JSON Lines reader pulls blocks of any size; a re-encoding stream may hand back more
+    # bytes than asked for, and none may be lost or repeated.
+    path = tmp_path / "wrapped"
+    path.write_bytes(WRAPPINGS[wrapping](text))
+    pieces = []
+    with Source(path).open_bytes() as handle:
+        for size in itertools.cycle(sizes):
+            piece = handle.read(size)
+            if not piece:
+                break
+            assert len(piece) <= size
+            pieces.append(piece)
+    assert b"".join(pieces).decode("utf-8") == text

@@ -50,6 +50,12 @@ def detect_format(path: Path, head: bytes) -> Importer:
     """Choose the importer from the file's first bytes (never from its name alone)."""
     if not head.strip():
         raise EmptyInputError("the file is empty: no records to import", path=path)
+    if head.startswith(b"PK\x03\x04"):
+        raise FormatDetectionError(
+            "is a ZIP archive; extract it and import the files inside "
+            "(for an X/Twitter archive: data/tweets.js, with data/account.js beside it)",
+            path=path,
+        )
     for importer in IMPORTERS:
         if importer.sniff(path, head):
             return importer

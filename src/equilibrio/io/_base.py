@@ -7,6 +7,9 @@ or one :class:`Reject`, so ``rows_read == staged + rejected`` holds by construct
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -71,17 +74,60 @@ class Source:
     _text: str | None = None
 
     @property
+    def compressed(self) -> bool:
+        """Whether the file is gzip-compressed (told by its first bytes, not its name)."""
+        with self.path.open("rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+
+    @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        """Bytes of content: for a gzip file, its uncompressed size (from the gzip trailer)."""
+        size = self.path.stat().st_size
+        if size >= 18 and self.compressed:
+            with self.path.open("rb") as handle:
+                handle.seek(-4, 2)
+                # The trailer holds the size modulo 2**32; beyond 4 GiB progress is only a guess.
+                return max(int.from_bytes(handle.read(4), "little"), 1)
+        return size
+
+    def open_bytes(self) -> io.BufferedIOBase:
+        """The file's content as a stream of UTF-8 bytes, whatever the file's wrapping.
+
+        A gzip file is decompressed on the fly; a UTF-8 byte order mark is skipped; a UTF-16
+        file (told by its byte order mark) is re-encoded as UTF-8 while reading. Each is said
+        in the notes once. Other encodings are left to :func:`decode_bytes`.
+        """
+        raw: io.BufferedIOBase
+        if self.compressed:
+            raw = gzip.open(self.path, "rb")  # noqa: SIM115 - returned open, the caller closes it
+            self._note("decompressed gzip")
+        else:
+            raw = self.path.open("rb")
+        start = raw.read(4)
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raw.seek(0)  # the UTF-16 decoder reads the byte order mark itself
+            self._note("file is UTF-16; decoded as such")
+            return io.BufferedReader(_AtMost(codecs.EncodedFile(raw, "utf-8", "utf-16")))
+        if start.startswith(b"\xef\xbb\xbf"):
+            raw.seek(3)
+            self._note("skipped the UTF-8 byte order mark")
+        else:
+            raw.seek(0)
+        return raw
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def head(self, limit: int = SNIFF_BYTES) -> bytes:
-        with self.path.open("rb") as handle:
+        with self.open_bytes() as handle:
             return handle.read(limit)
 
     def text(self) -> str:
         """The whole file as text: UTF-8 (with or without BOM), else Windows-1252, said in notes."""
         if self._text is None:
-            raw = self.path.read_bytes()
+            with self.open_bytes() as handle:
+                raw = handle.read()
             if not raw.strip():
                 raise EmptyInputError("the file is empty: no records to import", path=self.path)
             self._text = decode_bytes(raw, self.notes)
@@ -103,6 +149,42 @@ class Source:
                 f"repaired mojibake (UTF-8 read as Latin-1/Windows-1252) in {self.mojibake_fixed} texts with ftfy"
             )
         return notes
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class _AtMost(io.RawIOBase):
+    """A raw stream over ``source`` that never hands back more bytes than asked for.
+
+    A re-encoding stream (UTF-16 read as UTF-8) may return more bytes than asked: the excess
+    waits for the next read.
+    """
+
+    def __init__(self, source: _Readable) -> None:
+        self._source = source
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = len(buffer)
+        if len(self._pending) < size:
+            self._pending += self._source.read(size - len(self._pending))
+        data, self._pending = self._pending[:size], self._pending[size:]
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
 
 
 def decode_bytes(raw: bytes, notes: list[str]) -> str:

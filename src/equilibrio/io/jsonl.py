@@ -113,7 +113,7 @@ class JsonLinesImporter:
         blank_lines = 0
         line_number = 1
         done = 0
-        with source.path.open("rb") as handle:
+        with source.open_bytes() as handle:
             carry = b""
             while True:
                 chunk = handle.read(BLOCK_BYTES)
