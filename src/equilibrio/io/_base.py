@@ -124,7 +124,7 @@ class Source:
             return handle.read(limit)
 
     def text(self) -> str:
-        """The whole file as text: UTF-8 (with or without BOM), else Windows-1252, said in notes."""
+        """The whole file as text (see :meth:`open_bytes`); not UTF-8 is read as Windows-1252, said in notes."""
         if self._text is None:
             with self.open_bytes() as handle:
                 raw = handle.read()
@@ -188,11 +188,7 @@ class _AtMost(io.RawIOBase):
 
 
 def decode_bytes(raw: bytes, notes: list[str]) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        notes.append("file is UTF-16; decoded as such")
-        return raw.decode("utf-16")
+    """UTF-8 bytes as text (byte order marks and UTF-16 are :meth:`Source.open_bytes`' job); else Windows-1252."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

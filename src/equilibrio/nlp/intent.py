@@ -17,7 +17,8 @@ to buy, a deal, a contest) is promotion. The tiers learned from real posts, wher
 sits among many other words; on a short draft ("Reserva ya tu mesa") they can hesitate between
 labels. So when the final probabilities are uncertain (top below the model's
 ``commercial_push["below"]``) and such a cue is present, promotion is lifted just above the
-top label. The rule's cues and threshold are stored in the model file and are part of its version.
+top label; never in a reply to a person (see :class:`CommercialPushRule`). The rule's cues and
+threshold are stored in the model file and are part of its version.
 """
 
 from __future__ import annotations
@@ -211,8 +212,8 @@ class IntentModel:
 
 PARALLEL_MIN_TEXTS = 10_000
 
-# Probability that promotion gets over the top label when the rule lifts it: just enough to
-# decide, so the probabilities still say the model itself was unsure.
+# How far above the top label the rule lifts promotion (a ratio of probabilities): just enough
+# to decide, so the probabilities still say the model itself was unsure.
 _PUSH_MARGIN = 1.05
 
 
