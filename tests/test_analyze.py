@@ -73,6 +73,13 @@ def test_draft_checker_speaks_the_drafts_language() -> None:
     assert any("No question or invitation to reply" in s for s in english.suggestions)
     reply = equilibrio.check_draft("@ana Hola Ana, ¿nos compartes tu número de folio por DM para revisarlo?")
     assert reply.label == "conversation" and reply.suggestions == ["Buen equilibrio: nada que corregir."]
+    assert "decided_by" not in reply.details
+    short = equilibrio.check_draft("Reserva ya tu mesa")
+    assert short.label == "promotion"
+    assert (
+        short.details["decided_by"].startswith("Promoción por la regla 2 de la guía")
+        and "«Reserva" in short.details["decided_by"]
+    )
 
 
 def test_draft_checker_weighs_the_weeks_mix(workspace: Workspace, ibm_sample: Path) -> None:

@@ -415,6 +415,8 @@ def check(
     console.print(f"[bold]{result.label}[/]  ({probabilities})  lang {result.lang}", highlight=False)
     if result.cues:
         console.print("cues: " + "; ".join(f"{c['label']} «{c['evidence']}»" for c in result.cues), markup=False)
+    if "decided_by" in result.details:
+        console.print(result.details["decided_by"], markup=False, highlight=False)
     for suggestion in result.suggestions:
         console.print(f"• {suggestion}", markup=False)
 

@@ -61,8 +61,15 @@ def test_clear_cases(text: str, lang: str, label: str) -> None:
 def test_short_drafts_with_an_explicit_commercial_push_are_promotion(text: str, lang: str) -> None:
     # The guideline's rule 2. None of these drafts is in the training data; the tiers alone,
     # trained on long real posts, label each of them value or conversation.
-    for mode in ("fast", "routed"):
-        assert MODEL.classify([text], [lang], mode=mode)[0].label == "promotion", mode
+    fast, routed = (MODEL.classify([text], [lang], mode=mode)[0] for mode in ("fast", "routed"))
+    assert fast.label == "promotion" and fast.by_push_rule
+    assert routed.label == "promotion"  # by the rule, or by the accurate tier on its own
+
+
+def test_the_push_rule_is_credited_only_where_it_decided() -> None:
+    confident, question = MODEL.classify(["Shop now: 20% off everything!", "¿Qué harías tú?"], ["en", "es"], "fast")
+    assert confident.label == "promotion" and not confident.by_push_rule  # the tiers were sure on their own
+    assert question.label == "conversation" and not question.by_push_rule
 
 
 def test_commercial_push_rule_lifts_only_uncertain_posts_that_push() -> None:

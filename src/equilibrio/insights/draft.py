@@ -59,6 +59,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "es": "La promoción es el {share:.0%} de los posts {window}; tu objetivo es como máximo {target:.0%}.",
         "en": "Promotion is {share:.0%} of {window}; your target is at most {target:.0%}.",
     },
+    "push_rule": {
+        "es": "Promoción por la regla 2 de la guía: un empuje comercial explícito ({evidence}) decide un caso dudoso.",
+        "en": "Promotion by the guideline's rule 2: an explicit commercial push ({evidence}) settles a close call.",
+    },
     "balanced": {
         "es": "Buen equilibrio: nada que corregir.",
         "en": "Balanced: nothing to fix.",
@@ -146,6 +150,10 @@ def check_draft_text(
 
     share: float | None = None
     details: dict[str, Any] = {}
+    rule = model.commercial_push
+    if result.by_push_rule and rule is not None:
+        evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
+        details["decided_by"] = _MESSAGES["push_rule"][message_lang].format(evidence=evidence)
     if store is not None:
         start, end, is_now = _week_window(store)
         mix = content_mix(store, start, end)

@@ -56,6 +56,8 @@ class IntentResult:
     probabilities: dict[str, float]
     tier: str
     cues: list[CueMatch] = field(default_factory=list)
+    by_push_rule: bool = False
+    """True when the guideline's commercial-push rule, not the tiers, made this post promotion."""
 
     def supporting_cues(self) -> list[CueMatch]:
         """The cues that argue for the chosen label (the "why")."""
@@ -170,6 +172,18 @@ class IntentModel:
         ``cues`` are the texts' :func:`find_cues` matches when the caller already has them;
         ``workers`` as in :meth:`fast_proba`.
         """
+        proba, tiers, _ = self._decide(texts, langs, mode, cues, workers)
+        return proba, tiers
+
+    def _decide(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        mode: Mode,
+        cues: Sequence[Sequence[CueMatch]] | None,
+        workers: int,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_], npt.NDArray[np.bool_]]:
+        """:meth:`predict_proba`, plus the rows the commercial-push rule made promotion."""
         if mode not in MODES:
             raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
         proba, pushes = self._fast_scores(texts, langs, cues, workers)
@@ -186,7 +200,10 @@ class IntentModel:
             )
             tiers[routed] = "accurate"
         rule = self.commercial_push
-        return (rule.apply(proba, pushes) if rule else proba), tiers
+        if rule is None:
+            return proba, tiers, np.zeros(len(texts), dtype=bool)
+        lifted = rule.lifts(proba, pushes)
+        return rule.apply(proba, lifted), tiers, lifted
 
     def classify(self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed") -> list[IntentResult]:
         """Label, probabilities, tier and cues for each text.
@@ -196,15 +213,16 @@ class IntentModel:
         'conversation'
         """
         cues = find_cues_batch(texts)
-        proba, tiers = self.predict_proba(texts, langs, mode, cues)
+        proba, tiers, lifted = self._decide(texts, langs, mode, cues, 1)
         results = []
-        for matches, row, tier in zip(cues, proba, tiers, strict=True):
+        for matches, row, tier, by_rule in zip(cues, proba, tiers, lifted, strict=True):
             results.append(
                 IntentResult(
                     label=INTENT_LABELS[int(row.argmax())],
                     probabilities={label: round(float(p), 4) for label, p in zip(INTENT_LABELS, row, strict=True)},
                     tier=str(tier),
                     cues=matches,
+                    by_push_rule=bool(by_rule),
                 )
             )
         return results
@@ -243,6 +261,13 @@ class CommercialPushRule:
             dtype=bool,
         )
 
+    def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """The rows the rule turns into promotion: uncertain, pushing, and not promotion already."""
+        promotion = INTENT_LABELS.index("promotion")
+        others = np.delete(proba, promotion, axis=1).max(axis=1)
+        lifted: npt.NDArray[np.bool_] = pushes & (proba.max(axis=1) < self.below) & (proba[:, promotion] < others)
+        return lifted
+
     def apply(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         """``proba`` with promotion lifted just above the top label on uncertain rows that push.
 
@@ -250,13 +275,12 @@ class CommercialPushRule:
         >>> rule.apply(np.array([[0.2, 0.3, 0.5]]), np.array([True])).round(3).tolist()
         [[0.396, 0.226, 0.377]]
         """
-        promotion = INTENT_LABELS.index("promotion")
-        others = np.delete(proba, promotion, axis=1).max(axis=1)
-        lift = pushes & (proba.max(axis=1) < self.below) & (proba[:, promotion] < others)
+        lift = self.lifts(proba, pushes)
         if not lift.any():
             return proba
+        promotion = INTENT_LABELS.index("promotion")
         lifted = proba.copy()
-        lifted[lift, promotion] = others[lift] * _PUSH_MARGIN
+        lifted[lift, promotion] = np.delete(proba[lift], promotion, axis=1).max(axis=1) * _PUSH_MARGIN
         lifted[lift] /= lifted[lift].sum(axis=1, keepdims=True)
         return lifted
 
