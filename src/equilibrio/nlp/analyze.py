@@ -7,7 +7,6 @@ the next run resumes where it stopped.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import deque
@@ -26,6 +25,7 @@ from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
 from equilibrio.nlp.questions import detect_question
 from equilibrio.nlp.sentiment import SENTIMENT_LABELS, SentimentModel
+from equilibrio.nlp.workers import spawn_pool, workers_stopped
 from equilibrio.store.duck import Store
 
 DEFAULT_BATCH = 5_000
@@ -207,11 +207,7 @@ def _in_order(
             done, future = in_flight.popleft()
             yield done, future.result()
     except BrokenProcessPool as exc:
-        raise ConfigurationError(
-            "the analyze worker processes stopped before finishing. The usual cause is a script that starts "
-            'them without `if __name__ == "__main__":` around its top-level code (each spawned worker imports '
-            "the script again); otherwise a worker ran out of memory. Use workers=1 to stay in one process."
-        ) from exc
+        raise workers_stopped("the analyze worker processes") from exc
 
 
 def _count(store: Store, sql: str, params: list[object]) -> int:
@@ -255,13 +251,7 @@ def analyze_store(
         workers = min(os.cpu_count() or 1, 2) if shipped and pending >= PARALLEL_MIN_POSTS else 1
     elif workers > 1 and not shipped:
         raise ConfigurationError("workers > 1 load the shipped models; pass no model, or use workers=1")
-    pool = (
-        # "spawn", not fork: this process runs DuckDB's thread pool, which a forked child would
-        # inherit in an undefined state.
-        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        if workers > 1
-        else None
-    )
+    pool = spawn_pool(workers) if workers > 1 else None
     label = partial(_label_with_shipped_model, mode=mode) if pool else partial(label_batch, model=model, mode=mode)
     score = (
         partial(_sentiment_with_shipped_model, mode=mode)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +40,7 @@ from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.cues import CueMatch, find_cues_batch
 from equilibrio.nlp.features import accurate_features, fast_features
 from equilibrio.nlp.model_files import WEIGHT_NAMES, read_model_files, read_shipped_model_files, write_model_files
+from equilibrio.nlp.workers import spawn_pool, workers_stopped
 
 INTENT_LABELS = ("promotion", "conversation", "value")
 Mode = Literal["fast", "accurate", "routed"]
@@ -203,7 +203,7 @@ class IntentModel:
         if rule is None:
             return proba, tiers, np.zeros(len(texts), dtype=bool)
         lifted = rule.lifts(proba, pushes)
-        return rule.apply(proba, lifted), tiers, lifted
+        return _lift_promotion(proba, lifted), tiers, lifted
 
     def classify(self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed") -> list[IntentResult]:
         """Label, probabilities, tier and cues for each text.
@@ -275,21 +275,23 @@ class CommercialPushRule:
         >>> rule.apply(np.array([[0.2, 0.3, 0.5]]), np.array([True])).round(3).tolist()
         [[0.396, 0.226, 0.377]]
         """
-        lift = self.lifts(proba, pushes)
-        if not lift.any():
-            return proba
-        promotion = INTENT_LABELS.index("promotion")
-        lifted = proba.copy()
-        lifted[lift, promotion] = np.delete(proba[lift], promotion, axis=1).max(axis=1) * _PUSH_MARGIN
-        lifted[lift] /= lifted[lift].sum(axis=1, keepdims=True)
-        return lifted
+        return _lift_promotion(proba, self.lifts(proba, pushes))
+
+
+def _lift_promotion(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """``proba`` with promotion just above the top other label on ``rows``, renormalised."""
+    if not rows.any():
+        return proba
+    promotion = INTENT_LABELS.index("promotion")
+    lifted = proba.copy()
+    lifted[rows, promotion] = np.delete(proba[rows], promotion, axis=1).max(axis=1) * _PUSH_MARGIN
+    lifted[rows] /= lifted[rows].sum(axis=1, keepdims=True)
+    return lifted
 
 
 @cache
 def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    # "spawn", not fork: the parent may already run Polars' and DuckDB's thread pools, which a
-    # forked child would inherit in an undefined state.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return spawn_pool(workers)  # kept between calls: a draft tool or a notebook calls again and again
 
 
 def _fast_scores_in_worker(
@@ -314,11 +316,7 @@ def _parallel_fast_scores(
         return np.vstack([proba for proba, _ in parts]), np.concatenate([pushes for _, pushes in parts])
     except BrokenProcessPool as exc:
         _worker_pool.cache_clear()  # the next call starts fresh workers
-        raise ConfigurationError(
-            f"the {workers} intent worker processes stopped before finishing. The usual cause is a script that "
-            'starts them without `if __name__ == "__main__":` around its top-level code (each spawned worker '
-            "imports the script again); otherwise a worker ran out of memory. Use workers=1 to stay in one process."
-        ) from exc
+        raise workers_stopped(f"the {workers} intent worker processes") from exc
 
 
 def training_text_key(text: str) -> str:
