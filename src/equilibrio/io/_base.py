@@ -72,6 +72,7 @@ class Source:
     notes: list[str] = field(default_factory=list)
     mojibake_fixed: int = 0
     _text: str | None = None
+    _head: bytes | None = None
 
     @property
     def compressed(self) -> bool:
@@ -119,9 +120,12 @@ class Source:
         if note not in self.notes:
             self.notes.append(note)
 
-    def head(self, limit: int = SNIFF_BYTES) -> bytes:
-        with self.open_bytes() as handle:
-            return handle.read(limit)
+    def head(self) -> bytes:
+        """The first :data:`SNIFF_BYTES` of the content, read once (format detection and the ingest both look)."""
+        if self._head is None:
+            with self.open_bytes() as handle:
+                self._head = handle.read(SNIFF_BYTES)
+        return self._head
 
     def text(self) -> str:
         """The whole file as text (see :meth:`open_bytes`); not UTF-8 is read as Windows-1252, said in notes."""

@@ -422,8 +422,9 @@ def _first_post_is_new(store: Store, source: Source, options: ImportOptions) -> 
     post_id, platform = row.get("post_id"), row.get("platform")
     if not post_id or not platform:
         return False
-    qualified = post_id if post_id.startswith(f"{platform}:") else f"{platform}:{post_id}"
-    return not store.fetchone("SELECT count(*) FROM posts WHERE post_id = ?", [qualified])[0]
+    # Qualified by the same rule as every ingested id.
+    qualified = f"(SELECT {_QUALIFY.format(col='post_id')} FROM (SELECT ?::VARCHAR AS post_id, ?::VARCHAR AS platform))"
+    return not store.fetchone(f"SELECT count(*) FROM posts WHERE post_id = {qualified}", [post_id, platform])[0]
 
 
 def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ingest_id: int) -> int:
