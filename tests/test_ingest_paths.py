@@ -168,22 +168,36 @@ def test_a_reimport_does_not_try_the_direct_path(
 
 
 @pytest.mark.parametrize(
-    ("name", "wrap", "note"),
+    ("name", "wrap", "note", "direct"),
     [
-        ("ibm.jsonl.gz", gzip.compress, "decompressed gzip"),
-        ("ibm-bom.jsonl", lambda data: b"\xef\xbb\xbf" + data, "byte order mark"),
-        ("ibm-utf16.jsonl", lambda data: data.decode("utf-8").encode("utf-16"), "UTF-16"),
-        ("ibm-utf16.jsonl.gz", lambda data: gzip.compress(data.decode("utf-8").encode("utf-16")), "UTF-16"),
+        ("ibm.jsonl.gz", gzip.compress, "decompressed gzip", True),
+        ("ibm-gzip-unnamed.jsonl", gzip.compress, "decompressed gzip", False),
+        ("ibm-bom.jsonl", lambda data: b"\xef\xbb\xbf" + data, "byte order mark", False),
+        ("ibm-utf16.jsonl", lambda data: data.decode("utf-8").encode("utf-16"), "UTF-16", False),
+        ("ibm-utf16.jsonl.gz", lambda data: gzip.compress(data.decode("utf-8").encode("utf-16")), "UTF-16", False),
     ],
 )
 def test_compressed_or_re_encoded_files_store_the_same_posts(
-    canonical_jsonl: Path, tmp_path: Path, name: str, wrap: Callable[[bytes], bytes], note: str
+    canonical_jsonl: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    wrap: Callable[[bytes], bytes],
+    note: str,
+    direct: bool,
 ) -> None:
     # Exports come gzipped, or saved by Windows tools with a byte order mark or as UTF-16.
     wrapped = tmp_path / name
     wrapped.write_bytes(wrap(canonical_jsonl.read_bytes()))
     plain = _ingest_into_new_store(canonical_jsonl, tmp_path / "plain.duckdb")
+    stored = _spy_on_direct_path(monkeypatch)
+    bulk_calls: list[Path] = []
+    real_bulk = ingest._stage_jsonl_natively
+    monkeypatch.setattr(ingest, "_stage_jsonl_natively", lambda *args: bulk_calls.append(args[2]) or real_bulk(*args))
     result, posts, accounts = _ingest_into_new_store(wrapped, tmp_path / "wrapped.duckdb")
+    # DuckDB's reader takes gzip by its name only, and fails on a byte order mark or UTF-16:
+    # such files go straight to the block reader rather than failing in DuckDB first.
+    assert stored == ([plain[0].rows_read] if direct else []) and bulk_calls == []
     assert (result.format, result.rows_read, result.rows_rejected) == ("jsonl", plain[0].rows_read, 0)
     assert posts == plain[1] and accounts == plain[2]
     assert any(note in n for n in result.notes), result.notes

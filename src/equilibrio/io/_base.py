@@ -73,12 +73,36 @@ class Source:
     mojibake_fixed: int = 0
     _text: str | None = None
     _head: bytes | None = None
+    _compressed: bool | None = None
+    _raw_start: bytes | None = None
 
     @property
     def compressed(self) -> bool:
         """Whether the file is gzip-compressed (told by its first bytes, not its name)."""
-        with self.path.open("rb") as handle:
-            return handle.read(2) == GZIP_MAGIC
+        if self._compressed is None:
+            with self.path.open("rb") as handle:
+                self._compressed = handle.read(2) == GZIP_MAGIC
+        return self._compressed
+
+    @property
+    def readable_as_is(self) -> bool:
+        """Whether a reader that knows only UTF-8 (and gzip by the ``.gz`` name) can read the file.
+
+        DuckDB's JSON reader is such a reader: it rejects a byte order mark on the first row,
+        cannot decode UTF-16, and tells gzip by the file's name. Files it would fail on go
+        straight to the block reader instead of failing there first.
+        """
+        if self.compressed and self.path.suffix.lower() != ".gz":
+            return False
+        return not self._content_start().startswith((UTF8_BOM, *UTF16_BOMS))
+
+    def _content_start(self) -> bytes:
+        """The content's first bytes (after gzip), byte order mark included."""
+        if self._raw_start is None:
+            opener = gzip.open if self.compressed else open
+            with opener(self.path, "rb") as handle:
+                self._raw_start = handle.read(4)
+        return self._raw_start
 
     @property
     def size(self) -> int:
@@ -105,11 +129,11 @@ class Source:
         else:
             raw = self.path.open("rb")
         start = raw.read(4)
-        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if start.startswith(UTF16_BOMS):
             raw.seek(0)  # the UTF-16 decoder reads the byte order mark itself
             self._note("file is UTF-16; decoded as such")
             return io.BufferedReader(_AtMost(codecs.EncodedFile(raw, "utf-8", "utf-16")))
-        if start.startswith(b"\xef\xbb\xbf"):
+        if start.startswith(UTF8_BOM):
             raw.seek(3)
             self._note("skipped the UTF-8 byte order mark")
         else:
@@ -156,6 +180,8 @@ class Source:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class _Readable(Protocol):

@@ -511,6 +511,7 @@ def ingest_file(
         importer.name == "jsonl"
         and not pseudonymize
         and not store.in_transaction
+        and source.readable_as_is
         and _first_post_is_new(store, source, options)
     ):
         # Its own transaction: DuckDB aborts a transaction on a failed statement, and this path
@@ -535,6 +536,7 @@ def ingest_file(
         importer.name == "jsonl"
         and pseudonymizer is None
         and not store.in_transaction
+        and source.readable_as_is
         and _stage_jsonl_natively(store, staging, path, options)
     )
     with store.transaction():
