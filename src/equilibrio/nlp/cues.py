@@ -120,6 +120,11 @@ CUES: tuple[Cue, ...] = (
             "for free",
             "limited time",
             "por tiempo limitado",
+            # sale events: the name alone announces the offers
+            r"black\s?friday",
+            r"cyber\s?monday",
+            r"hot\s?sale",
+            r"todo al \d+\s?%",
         ),
     ),
     Cue(
