@@ -115,6 +115,11 @@ def test_cues_explain_in_both_languages() -> None:
     assert {"self_praise", "call_to_buy"} <= english
     # A "?" inside a link is not a question.
     assert "question" not in {m.cue for m in find_cues("Read it here https://x.com/a?ref=1")}
+    # Sale events name their offers; a weekend wish or a share of a population is no deal.
+    sale = [m.evidence for m in find_cues("Black Friday: todo al 50%. #CyberMonday") if m.cue == "deal"]
+    assert sale == ["Black Friday", "todo al 50%", "CyberMonday"]
+    for plain in ("¡Buen fin de semana!", "El 50% de los clientes ya usa la app", "Friday at the office"):
+        assert "deal" not in {m.cue for m in find_cues(plain)}, plain
 
 
 def test_attributes_cover_lee_et_al() -> None:
