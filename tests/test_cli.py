@@ -50,6 +50,19 @@ def test_errors_name_the_file_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_commands_that_read_a_store_refuse_a_missing_one(tmp_path: Path) -> None:
+    # A mistyped --db must not leave an empty store behind, nor print an empty answer.
+    missing = tmp_path / "typo.duckdb"
+    for command in ("info", "rejects", "brands", "analyze", "conversation", "balance"):
+        done = run(command, "--db", missing)
+        assert done.returncode == 2, (command, done.stdout)
+        assert "no store at" in done.stderr and "equilibrio ingest" in done.stderr, command
+        assert not missing.exists(), command
+    assert run("check", "hola", "--db", missing).returncode == 2
+    added = run("brands", "--db", missing, "--add", "@MyBrand")  # setting brands first may create it
+    assert added.returncode == 0 and "@mybrand" in added.stdout.lower()
+
+
 def test_rejects_command_lists_locations(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text(

@@ -142,8 +142,7 @@ def ingest(
 @app.command()
 def info(db: DbOption = Path("equilibrio.duckdb"), json_output: JsonOption = False) -> None:
     """Counts per platform, account, kind and language, date ranges, and the ingest log."""
-    if not db.exists():
-        raise EquilibrioError(f"{db}: no such store; create it with 'equilibrio ingest FILE --db {db}'")
+    _require_store(db)
     with Workspace(Store(db)) as workspace:
         summary = workspace.info()
     if json_output:
@@ -194,6 +193,8 @@ def brands(
     json_output: JsonOption = False,
 ) -> None:
     """List the workspace's brand handles, or add some (posts are re-flagged at once)."""
+    if not add:
+        _require_store(db)  # listing must not leave an empty store behind a mistyped name
     with Workspace(Store(db)) as workspace:
         if add:
             workspace.add_brands(add)
@@ -212,6 +213,7 @@ def rejects(
     json_output: JsonOption = False,
 ) -> None:
     """Rejected records: source, location (line/record) and reason."""
+    _require_store(db)
     with Workspace(Store(db)) as workspace:
         rows = workspace.rejects(ingest_id).slice(0, limit).to_pylist()
     if json_output:
@@ -309,8 +311,7 @@ def analyze(
     json_output: JsonOption = False,
 ) -> None:
     """Label language, intent (cues, attributes) and open questions on every post not yet labelled."""
-    if not db.exists():
-        raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
+    _require_store(db)
     with (
         Workspace(Store(db)) as workspace,
         _progress(counts_bytes=False) as progress,
@@ -400,8 +401,8 @@ def check(
     """Score a draft before publishing: label, probabilities, cues and suggestions in its language."""
     from equilibrio.api import check_draft
 
-    if db is not None and not db.exists():
-        raise ConfigurationError(f"no store at {db}")
+    if db is not None:
+        _require_store(db)
     workspace = Workspace(Store(db)) if db is not None else None
     try:
         result = check_draft(text, workspace, promotion_target=target, mode=_mode(mode))
@@ -433,10 +434,15 @@ AnalyzeFirstOption = Annotated[
 ]
 
 
-def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
-    """The store at ``db``; with ``analyze_first``, new posts are labelled before any figure is read."""
+def _require_store(db: Path) -> None:
+    """Commands that read a store refuse a path with none, instead of creating an empty one."""
     if not db.exists():
         raise ConfigurationError(f"no store at {db}: import something first with `equilibrio ingest PATH --db {db}`")
+
+
+def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
+    """The store at ``db``; with ``analyze_first``, new posts are labelled before any figure is read."""
+    _require_store(db)
     workspace = Workspace(Store(db))
     if analyze_first:
         try:
