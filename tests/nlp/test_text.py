@@ -1,14 +1,18 @@
-"""The normalisers skip patterns that cannot match; their output must be what running every pattern gives."""
+"""The text helpers take shortcuts (patterns skipped, a lighter n-gram loop); their output must be the reference's."""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from equilibrio.nlp import features
 from equilibrio.nlp import text as normalise
+from equilibrio.nlp.intent_eval import read_gold
 
 
 def reference_normalize_for_model(text: str) -> str:
@@ -71,3 +75,27 @@ def test_skipping_patterns_changes_nothing(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert normalise.normalize_for_model(text) == reference_normalize_for_model(text)
     assert normalise.words_only(text) == reference_words_only(text)
+
+
+def _sklearn_word_analyzer() -> Callable[[str], list[str]]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    analyzer: Callable[[str], list[str]] = HashingVectorizer(
+        analyzer="word", ngram_range=(1, 2), token_pattern=features.WORD_TOKEN.pattern, lowercase=True
+    ).build_analyzer()
+    return analyzer
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*PIECES, "hola", "Hola", "mundo", "ÉXITO", "?", "!", "¿"]) | st.text(max_size=4)))
+def test_word_pairs_are_scikit_learns_word_ngrams(pieces: list[str]) -> None:
+    # The fast tier's hashed features (and so the shipped weights) rest on this equality.
+    text = " ".join(pieces)
+    assert features.words_and_pairs(text) == _sklearn_word_analyzer()(text)
+
+
+def test_word_pairs_on_real_brand_posts(shared_data: Path) -> None:
+    analyzer = _sklearn_word_analyzer()
+    texts = [row["text"] for row in read_gold(shared_data / "intent/dev_gold.jsonl")]
+    for text in (*texts, *(normalise.normalize_for_model(t) for t in texts)):
+        assert features.words_and_pairs(text) == analyzer(text)

@@ -10,8 +10,10 @@ can never see features built differently from the ones it was trained on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,21 +30,27 @@ if TYPE_CHECKING:
 HASH_FEATURES = 2**18
 
 
+WORD_TOKEN = re.compile(r"(?u)[@#]?\b\w+\b|[?¿!]")
+
+
+def words_and_pairs(text: str) -> list[str]:
+    """The lowercased words of ``text`` and its pairs of adjacent words (word 1-2 grams).
+
+    What scikit-learn's word analyzer gives with ``token_pattern=WORD_TOKEN``,
+    ``ngram_range=(1, 2)`` and ``lowercase=True``, in a fifth less time (its n-gram loop is
+    generic); the features, and so the shipped models, are identical.
+    """
+    words = WORD_TOKEN.findall(text.lower())
+    return words + [f"{first} {second}" for first, second in pairwise(words)]
+
+
 @cache
 def _word_hasher() -> HashingVectorizer:
     # scikit-learn is imported on first use: it is most of equilibrio's import time (about
     # 1.4 s), which every CLI command paid, `equilibrio --help` included.
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    return HashingVectorizer(
-        n_features=HASH_FEATURES,
-        analyzer="word",
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)[@#]?\b\w+\b|[?¿!]",
-        alternate_sign=False,
-        norm="l2",
-        lowercase=True,
-    )
+    return HashingVectorizer(n_features=HASH_FEATURES, analyzer=words_and_pairs, alternate_sign=False, norm="l2")
 
 
 @cache
