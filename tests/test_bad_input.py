@@ -198,3 +198,35 @@ def test_conversion_rejects_name_their_lines(workspace: Workspace, tmp_path: Pat
         "line 5": "negative conversion value",
     }
     assert workspace.table("conversions").column("value").to_pylist() == [10.0]
+
+
+@pytest.mark.parametrize(
+    ("document", "error", "message"),
+    [
+        ({"posts": "not a list"}, InputError, "expected a JSON array of posts"),
+        ({"post_id": "1"}, InputError, "expected a JSON array of posts"),
+        ([], EmptyInputError, "holds no posts"),
+        ({"data": []}, EmptyInputError, "holds no posts"),
+    ],
+)
+def test_json_array_documents_that_hold_no_posts(
+    workspace: Workspace, tmp_path: Path, document: object, error: type[Exception], message: str
+) -> None:
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = table_counts(workspace)
+    with pytest.raises(error, match=message) as raised:
+        workspace.ingest(path, format="json")
+    assert "posts.json" in str(raised.value)
+    assert table_counts(workspace) == before
+
+
+def test_a_json_array_is_told_from_json_lines(workspace: Workspace, tmp_path: Path) -> None:
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps([GOOD, {**GOOD, "post_id": "2"}], indent=2), encoding="utf-8")
+    (result,) = workspace.ingest(pretty)
+    assert (result.format, result.rows_stored) == ("json", 2)
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps([{"id": "1", "body": "hola"}]), encoding="utf-8")
+    with pytest.raises(FormatDetectionError, match="--format json with --map"):
+        workspace.ingest(unknown)

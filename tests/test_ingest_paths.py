@@ -212,3 +212,17 @@ def test_gzipped_whole_file_formats_and_their_size(ibm_sample: Path, fixtures: P
         result, posts, _ = _ingest_into_new_store(packed, tmp_path / f"{packed.name}.duckdb")
         assert result.format == plain[0].format and result.rows_read == plain[0].rows_read
         assert posts == plain[1] and "decompressed gzip" in result.notes
+
+
+@pytest.mark.parametrize("envelope", [None, "data"])
+def test_a_json_array_of_posts_stores_what_json_lines_store(
+    canonical_jsonl: Path, tmp_path: Path, envelope: str | None
+) -> None:
+    # The same real posts saved as one JSON array (or an API envelope) instead of one per line.
+    posts = [json.loads(line) for line in canonical_jsonl.read_text(encoding="utf-8").splitlines()]
+    array = tmp_path / "ibm.json"
+    array.write_text(json.dumps(posts if envelope is None else {envelope: posts}), encoding="utf-8")
+    plain = _ingest_into_new_store(canonical_jsonl, tmp_path / "lines.duckdb")
+    result, stored, accounts = _ingest_into_new_store(array, tmp_path / "array.duckdb")
+    assert (result.format, result.rows_read, result.rows_rejected) == ("json", len(posts), 0)
+    assert stored == plain[1] and accounts == plain[2]

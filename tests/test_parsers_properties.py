@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
 from equilibrio.io._base import RecordError, Source, to_count
+from equilibrio.io.generic_json import ENVELOPE_KEYS
 from equilibrio.store.duck import Store
 from tests.conftest import FIXTURES
 
@@ -63,6 +64,30 @@ def test_jsonl_read_equals_stored_plus_rejected(tmp_path_factory: object, lines:
             record["post_id"] for record in map(_parse, lines) if isinstance(record, dict) and "post_id" in record
         }
         assert ws.info()["posts"] == len(valid_ids)
+
+
+ELEMENT = st.one_of(
+    RECORD.map(lambda r: {**r, "platform": "twitter", "kind": "post"}),
+    st.sampled_from([None, 5, "text", [], {"post_id": "x"}, {"post_id": "y", "platform": "twitter", "likes": -1}]),
+)
+
+
+@SETTINGS
+@given(elements=st.lists(ELEMENT, min_size=1, max_size=30), envelope=st.sampled_from([None, *ENVELOPE_KEYS]))
+def test_json_array_read_equals_stored_plus_rejected(
+    tmp_path_factory: object, elements: list[object], envelope: str | None
+) -> None:
+    folder = tmp_path_factory.mktemp("json")  # type: ignore[attr-defined]
+    path = Path(folder) / "posts.json"
+    path.write_text(json.dumps(elements if envelope is None else {envelope: elements}), encoding="utf-8")
+    with Workspace(Store(None)) as ws:
+        (result,) = ws.ingest(path, format="json")
+        assert result.rows_read == len(elements)
+        assert result.rows_read == result.rows_stored + result.rows_rejected
+        valid_ids = {e["post_id"] for e in elements if isinstance(e, dict) and "created_at" in e}
+        assert ws.info()["posts"] == len(valid_ids)
+        located = [row["location"] for row in ws.rejects().to_pylist()]
+        assert all(location.startswith("record ") for location in located)
 
 
 @SETTINGS

@@ -15,6 +15,7 @@ from equilibrio.io.bluesky import BlueskyImporter
 from equilibrio.io.conversions import ConversionsCsvImporter
 from equilibrio.io.facebook import FacebookGraphImporter, FacebookUciImporter
 from equilibrio.io.generic_csv import GenericCsvImporter
+from equilibrio.io.generic_json import GenericJsonImporter
 from equilibrio.io.ibm_care import IbmCustomerCareImporter
 from equilibrio.io.jsonl import JsonLinesImporter
 from equilibrio.io.mastodon import MastodonImporter
@@ -32,6 +33,7 @@ IMPORTERS: Final[tuple[Importer, ...]] = (
     ConversionsCsvImporter(),
     GenericCsvImporter(),
     TwitterCsvImporter(),
+    GenericJsonImporter(),
     JsonLinesImporter(),
 )
 
@@ -44,6 +46,12 @@ def get_importer(name: str) -> Importer:
             return importer
     names = ", ".join(importer.name for importer in IMPORTERS)
     raise ConfigurationError(f"unknown format {name!r}; expected one of: {names}")
+
+
+_GENERIC_HINTS: Final = {
+    b"{": " (a JSONL file needs a 'post_id' field, or --format jsonl with --map)",
+    b"[": " (a JSON array of posts needs a 'post_id' field, or --format json with --map)",
+}
 
 
 def detect_format(path: Path, head: bytes) -> Importer:
@@ -62,8 +70,6 @@ def detect_format(path: Path, head: bytes) -> Importer:
     names = ", ".join(importer.name for importer in IMPORTERS)
     raise FormatDetectionError(
         f"cannot tell the format from the content; pass --format with one of: {names}"
-        + (
-            " (a JSONL file needs a 'post_id' field, or --format jsonl with --map)" if head.lstrip()[:1] == b"{" else ""
-        ),
+        + _GENERIC_HINTS.get(head.lstrip()[:1], ""),
         path=path,
     )
