@@ -87,6 +87,7 @@ def test_formats_lists_every_importer() -> None:
     names = {f["name"] for f in json.loads(run("formats", "--json").stdout)}
     assert {
         "jsonl",
+        "json",
         "csv",
         "twitter-csv",
         "twitter-api",
