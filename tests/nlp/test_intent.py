@@ -91,6 +91,29 @@ def test_model_files_without_the_rule_keep_the_tiers_decision() -> None:
     assert INTENT_LABELS[int(proba[0].argmax())] != "promotion"
 
 
+def test_the_accurate_tier_weighs_the_most_similar_labelled_posts(tmp_path: Path) -> None:
+    assert MODEL.neighbour_embeddings is not None and MODEL.neighbour_labels is not None
+    stored = MODEL.neighbour_embeddings.astype(np.float32)
+    assert stored.shape == (len(MODEL.neighbour_labels), 384)
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1, atol=1e-2)
+    # A stored post's own embedding: it is its own closest neighbour, so its label leads the vote.
+    rows = [0, 1, len(stored) - 1]
+    vote = MODEL.neighbour_vote(stored[rows])
+    assert vote is not None and np.allclose(vote.sum(1), 1)
+    assert list(vote.argmax(1)) == list(MODEL.neighbour_labels[rows])
+    # The neighbours are part of the model file: saved and loaded back, the same probabilities.
+    texts, langs = ["Meet the new Model Y. Order yours today", "Mañana habrá mantenimiento en la app"], ["en", "es"]
+    MODEL.save(tmp_path)
+    reloaded = IntentModel.load(tmp_path)
+    assert reloaded.version == MODEL.version
+    assert np.allclose(reloaded.accurate_proba(texts, langs), MODEL.accurate_proba(texts, langs))
+    # A model file written before the vote still loads and scores, without it.
+    older = dataclasses.replace(MODEL, neighbour_embeddings=None, neighbour_labels=None)
+    fast = older.fast_proba(texts, langs)
+    assert older.neighbour_vote(stored[:1]) is None
+    assert not np.allclose(older.accurate_proba(texts, langs, fast), MODEL.accurate_proba(texts, langs, fast))
+
+
 def test_probabilities_are_distributions_and_routing_respects_the_threshold() -> None:
     texts = ["Nuevo informe de BBVA Research sobre la economía", "Check out the new Model S", "@ana gracias!"]
     fast, _ = MODEL.predict_proba(texts, ["es", "en", "es"], "fast")

