@@ -98,7 +98,7 @@ def test_the_accurate_tier_weighs_the_most_similar_labelled_posts(tmp_path: Path
     assert np.allclose(np.linalg.norm(stored, axis=1), 1, atol=1e-2)
     # A stored post's own embedding: it is its own closest neighbour, so its label leads the vote.
     rows = [0, 1, len(stored) - 1]
-    vote = MODEL.neighbour_vote(stored[rows])
+    vote = MODEL.similar_posts_vote(stored[rows])
     assert vote is not None and np.allclose(vote.sum(1), 1)
     assert list(vote.argmax(1)) == list(MODEL.neighbour_labels[rows])
     # The neighbours are part of the model file: saved and loaded back, the same probabilities.
@@ -110,7 +110,7 @@ def test_the_accurate_tier_weighs_the_most_similar_labelled_posts(tmp_path: Path
     # A model file written before the vote still loads and scores, without it.
     older = dataclasses.replace(MODEL, neighbour_embeddings=None, neighbour_labels=None)
     fast = older.fast_proba(texts, langs)
-    assert older.neighbour_vote(stored[:1]) is None
+    assert older.similar_posts_vote(stored[:1]) is None
     assert not np.allclose(older.accurate_proba(texts, langs, fast), MODEL.accurate_proba(texts, langs, fast))
 
 

@@ -170,13 +170,13 @@ class IntentModel:
         logits = features @ self.accurate_coef.T + self.accurate_intercept
         embedded = softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
         blended = (fast + embedded) / 2
-        vote = self.neighbour_vote(embeddings)
+        vote = self.similar_posts_vote(embeddings)
         if vote is None:
             return blended
         weight = float(self._neighbours_setting("weight"))
         return calibrate((1 - weight) * blended + weight * vote, float(self._neighbours_setting("calibration")))
 
-    def neighbour_vote(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+    def similar_posts_vote(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
         """Label shares among the most similar labelled posts, weighted by similarity; None without them.
 
         The linear tiers see what most posts of a class share; the vote adds what the few closest

@@ -42,7 +42,7 @@ def write_model_files(
 
 def read_model_files(
     directory: Path, name: str, training_script: str
-) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.float32]]]:
+) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     """The metadata and the weights of model ``name`` in ``directory``: :data:`WEIGHT_NAMES` as
     float32, and any extra arrays the model stored as they were written."""
     weights_path = directory / f"{name}.npz"
@@ -54,9 +54,7 @@ def read_model_files(
         return meta, {key: stored[key].astype(np.float32) if key in WEIGHT_NAMES else stored[key] for key in stored}
 
 
-def read_shipped_model_files(
-    name: str, training_script: str
-) -> tuple[dict[str, Any], dict[str, npt.NDArray[np.float32]]]:
+def read_shipped_model_files(name: str, training_script: str) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     """:func:`read_model_files` on the models folder inside the installed package."""
     with resources.as_file(resources.files("equilibrio") / "models") as directory:
         return read_model_files(Path(directory), name, training_script)
