@@ -10,6 +10,11 @@ no training set:
 2. the commercial-push rule ``train_intent.PUSH_RULE`` applied to the tiers' probabilities.
 
     python training/intent_draft_experiment.py
+
+The accurate tier here is the mean of the two linear tiers, without temperatures and without the
+vote of the most similar labelled posts that the shipped model adds (docs/evaluation.md), so its
+draft counts describe those two fixes, not the shipped model. The shipped model's own count:
+``equilibrio.nlp.intent.IntentModel.load().classify(...)`` on ``DRAFTS``.
 """
 
 from __future__ import annotations
