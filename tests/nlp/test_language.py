@@ -34,3 +34,15 @@ def test_too_short_falls_back_to_the_source_tag() -> None:
 
 def test_words_only_keeps_words() -> None:
     assert words_only("Hola @ana, mira esto: <hyperlink> #promo 🎉") == "Hola , mira esto"
+
+
+def test_sale_events_named_in_english_do_not_make_a_post_english() -> None:
+    texts = [
+        "Black Friday: todo al 50% en toda la tienda",
+        "¡Llegó el Hot Sale! Hasta 12 meses sin intereses",
+        "Cyber Monday: envío gratis en toda la tienda",
+        "Black Friday deals on every laptop",
+        "Don't miss our Cyber Monday sale",
+        "Black Friday!",  # nothing else to read: the name itself decides
+    ]
+    assert detect_languages(texts) == ["es", "es", "es", "en", "en", "en"]
