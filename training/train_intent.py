@@ -46,6 +46,7 @@ from equilibrio.nlp.intent import (
     CommercialPushRule,
     IntentModel,
     calibrate,
+    log_proba,
     neighbour_vote,
     softmax,
     training_text_key,
@@ -135,7 +136,7 @@ def main() -> None:
     voted = (1 - NEIGHBOURS["weight"]) * without_vote + NEIGHBOURS["weight"] * votes
     # A soft blend and a nearly all-or-nothing vote, averaged, are not calibrated: the result
     # gets its own temperature, fitted out of fold (below 1 here: the average was underconfident).
-    calibration = _temperature(np.log(np.clip(voted, 1e-12, 1.0)), y)
+    calibration = _temperature(log_proba(voted), y)
     accurate_p = calibrate(voted, calibration)
     # The lowest threshold that keeps the routed mode within 0.01 of the accurate tier overall
     # and in each language (one language's gain must not hide the other's loss).

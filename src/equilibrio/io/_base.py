@@ -122,22 +122,20 @@ class Source:
         file (told by its byte order mark) is re-encoded as UTF-8 while reading. Each is said
         in the notes once. Other encodings are left to :func:`decode_bytes`.
         """
+        start = self._content_start()
         raw: io.BufferedIOBase
         if self.compressed:
             raw = gzip.open(self.path, "rb")  # noqa: SIM115 - returned open, the caller closes it
             self._note("decompressed gzip")
         else:
             raw = self.path.open("rb")
-        start = raw.read(4)
         if start.startswith(UTF16_BOMS):
-            raw.seek(0)  # the UTF-16 decoder reads the byte order mark itself
+            # the UTF-16 decoder reads the byte order mark itself
             self._note("file is UTF-16; decoded as such")
             return io.BufferedReader(_AtMost(codecs.EncodedFile(raw, "utf-8", "utf-16")))
         if start.startswith(UTF8_BOM):
-            raw.seek(3)
+            raw.read(len(UTF8_BOM))
             self._note("skipped the UTF-8 byte order mark")
-        else:
-            raw.seek(0)
         return raw
 
     def _note(self, note: str) -> None:

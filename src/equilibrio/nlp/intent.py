@@ -403,7 +403,13 @@ def calibrate(proba: npt.NDArray[np.float64], temperature: float) -> npt.NDArray
     not calibrated (out of fold it was underconfident: its fitted temperature is below 1); the
     temperature is fitted out of fold like the tiers' own (training/train_intent.py).
     """
-    return softmax(np.log(np.clip(proba, 1e-12, 1.0)) / temperature)
+    return softmax(log_proba(proba) / temperature)
+
+
+def log_proba(proba: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Probabilities as logits (zeros clipped), the scale on which a temperature is fitted and applied."""
+    result: npt.NDArray[np.float64] = np.log(np.clip(proba, 1e-12, 1.0))
+    return result
 
 
 def rows_for_accurate_tier(fast: npt.NDArray[np.float64], mode: str, threshold: float) -> npt.NDArray[np.intp]:

@@ -507,13 +507,12 @@ def ingest_file(
     total = max(source.size, 1)
     ingest_id = store.next_ingest_id()  # the store file is locked to this process: no race
     result = IngestResult(source=str(path), format=importer.name, ingest_id=ingest_id)
-    if (
-        importer.name == "jsonl"
-        and not pseudonymize
-        and not store.in_transaction
-        and source.readable_as_is
-        and _first_post_is_new(store, source, options)
-    ):
+    # DuckDB's reader can take the file on the direct and the bulk paths below: plain or gzipped
+    # JSON Lines, nothing to pseudonymize row by row, and no caller's transaction to abort.
+    duckdb_reads_it = (
+        importer.name == "jsonl" and not pseudonymize and not store.in_transaction and source.readable_as_is
+    )
+    if duckdb_reads_it and _first_post_is_new(store, source, options):
         # Its own transaction: DuckDB aborts a transaction on a failed statement, and this path
         # is allowed to fail; the store is then exactly as it was and the checked paths run.
         try:
@@ -532,13 +531,7 @@ def ingest_file(
     staging = _Staging(store, ingest_id, str(path), pseudonymizer)
     # The bulk path only fills temporary tables, so it runs before the transaction: DuckDB
     # aborts a transaction on a failed statement, and the bulk path is allowed to fail.
-    bulk = (
-        importer.name == "jsonl"
-        and pseudonymizer is None
-        and not store.in_transaction
-        and source.readable_as_is
-        and _stage_jsonl_natively(store, staging, path, options)
-    )
+    bulk = duckdb_reads_it and _stage_jsonl_natively(store, staging, path, options)
     with store.transaction():
         if bulk:
             if progress is not None:
