@@ -27,7 +27,12 @@ SNIFF_BYTES = 64 * 1024
 BATCH_ROWS = 20_000
 
 # Sequences that UTF-8 text decoded as Windows-1252/Latin-1 leaves behind ("Ã©", "â€™", "Â¡").
-MOJIBAKE_HINT = re.compile("[ÃÂâ][\u0080-\u00bf\u20ac\u201a-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
+# Every such sequence starts with one of MOJIBAKE_LEADS, which a plain substring search finds far
+# faster than the regular expression can rule a text out.
+MOJIBAKE_LEADS = ("Ã", "Â", "â")
+MOJIBAKE_HINT = re.compile(
+    "[" + "".join(MOJIBAKE_LEADS) + "][\u0080-\u00bf\u20ac\u201a-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]"
+)
 
 
 class RecordError(ValueError):

@@ -144,16 +144,19 @@ SELECT * FROM {view} AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _
 """
 
 
+# One row per account from the rows of ``{source}`` grouped by ``{key}``: the latest handle,
+# display name and follower count the rows carry.
+_ACCOUNTS_OF = """
+SELECT account_id,
+       any_value(platform) AS platform,
+       arg_max(handle, ts) FILTER (WHERE handle IS NOT NULL) AS handle,
+       arg_max(display_name, ts) FILTER (WHERE display_name IS NOT NULL) AS display_name,
+       arg_max(followers, ts) FILTER (WHERE followers IS NOT NULL) AS followers,
+       bool_or(coalesce(declared_brand, FALSE)) AS declared_brand
+FROM {source} GROUP BY {key}
+"""
 _MERGE_ACCOUNTS_FROM = """
-MERGE INTO accounts USING (
-    SELECT account_id,
-           any_value(platform) AS platform,
-           arg_max(handle, ts) FILTER (WHERE handle IS NOT NULL) AS handle,
-           arg_max(display_name, ts) FILTER (WHERE display_name IS NOT NULL) AS display_name,
-           arg_max(followers, ts) FILTER (WHERE followers IS NOT NULL) AS followers,
-           bool_or(coalesce(declared_brand, FALSE)) AS declared_brand
-    FROM {source} GROUP BY account_id
-) AS incoming
+MERGE INTO accounts USING ({incoming}) AS incoming
 ON accounts.account_id = incoming.account_id
 WHEN MATCHED THEN UPDATE SET
     handle = coalesce(incoming.handle, accounts.handle),
@@ -166,7 +169,7 @@ WHEN NOT MATCHED THEN INSERT
     VALUES (incoming.account_id, incoming.platform, incoming.handle, incoming.display_name,
             incoming.followers, incoming.declared_brand, FALSE, $ingest_id)
 """
-_MERGE_ACCOUNTS = _MERGE_ACCOUNTS_FROM.format(source="_checked")
+_MERGE_ACCOUNTS = _MERGE_ACCOUNTS_FROM.format(incoming=_ACCOUNTS_OF.format(key="account_id", source="_checked"))
 
 # Columns a newer export may update; NULL in the newer export keeps what the store had.
 _UPDATABLE = (
@@ -348,7 +351,7 @@ def _jsonl_reader(
     the mapping names keys the reader cannot address (nested or unusual names): the block
     reader handles those.
     """
-    from equilibrio.io._base import MOJIBAKE_HINT
+    from equilibrio.io._base import MOJIBAKE_HINT, MOJIBAKE_LEADS
     from equilibrio.io.jsonl import resolve_mapping
 
     mapping = resolve_mapping(options.mapping)
@@ -368,8 +371,13 @@ def _jsonl_reader(
         params["platform"] = options.platform
     reader = f"SELECT {select} FROM read_json($path, format = 'newline_delimited', columns = {{{columns}}})"
     if wanted is None:
-        reader = f"SELECT *, regexp_matches(text, $mojibake) AS mojibake_hint FROM ({reader})"
+        # The expression only runs on texts holding a lead character: 10M posts spent about 2 s
+        # of CPU in it when it ran on every text.
+        leads = " OR ".join(f"contains(text, $mojibake_lead_{i})" for i in range(len(MOJIBAKE_LEADS)))
+        hint = f"CASE WHEN {leads} THEN regexp_matches(text, $mojibake) ELSE FALSE END"
+        reader = f"SELECT *, {hint} AS mojibake_hint FROM ({reader})"
         params["mojibake"] = MOJIBAKE_HINT.pattern
+        params.update({f"mojibake_lead_{i}": lead for i, lead in enumerate(MOJIBAKE_LEADS)})
     return f"({reader})", params
 
 
@@ -466,11 +474,14 @@ def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ing
     if shared:
         raise _Declined(f"{shared} post ids seen twice, or sharing a hash")
     accounts_source, account_params = accounts_reader
-    accounts = (
-        f"(SELECT * REPLACE ({_QUALIFY.format(col='account_id')} AS account_id), created_at::TIMESTAMPTZ AS ts "
-        f"FROM {accounts_source})"
-    )
-    store.execute(_MERGE_ACCOUNTS_FROM.format(source=accounts), {**account_params, "ingest_id": ingest_id})
+    # Grouped by the ids as the file spells them, qualified afterwards: once per account rather
+    # than once per post (10M posts of 1M accounts: 3.4 s instead of 3.7 s). Two spellings of one
+    # account ("42" and "twitter:42") would then insert it twice; the primary key refuses that,
+    # and the checked path merges them.
+    raw_accounts = f"(SELECT *, created_at::TIMESTAMPTZ AS ts FROM {accounts_source})"
+    grouped = _ACCOUNTS_OF.format(key="account_id, platform", source=raw_accounts)
+    incoming = f"SELECT * REPLACE ({_QUALIFY.format(col='account_id')} AS account_id) FROM ({grouped})"
+    store.execute(_MERGE_ACCOUNTS_FROM.format(incoming=incoming), {**account_params, "ingest_id": ingest_id})
     return inserted
 
 
