@@ -137,8 +137,7 @@ def test_a_repeated_id_rolls_the_direct_path_back(
 def test_two_spellings_of_one_account_become_one_account(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The direct path groups accounts by the id as written and qualifies the groups afterwards:
-    # "42" and "twitter:42" are then two groups of one account, which the primary key refuses.
+    # "42" and "twitter:42" on twitter are one account; the latest handle wins.
     good = {"platform": "twitter", "created_at": "2021-12-30T23:41:04Z", "kind": "post"}
     path = tmp_path / "spellings.jsonl"
     rows = [
@@ -154,7 +153,7 @@ def test_two_spellings_of_one_account_become_one_account(
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     stored = _spy_on_direct_path(monkeypatch)
     (result,) = workspace.ingest(path)
-    assert stored == [DECLINED]
+    assert stored == [2]
     assert (result.rows_inserted, result.rows_rejected) == (2, 0)
     assert workspace.store.fetchall("SELECT account_id, handle FROM accounts") == [("twitter:42", "new_name")]
     assert workspace.store.fetchall("SELECT DISTINCT account_id FROM posts") == [("twitter:42",)]

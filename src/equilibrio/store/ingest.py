@@ -155,8 +155,8 @@ SELECT * FROM {view} AS c WHERE c.reason IS NULL AND NOT EXISTS (SELECT 1 FROM _
 """
 
 
-# One row per account from the rows of ``{source}`` grouped by ``{key}``: the latest handle,
-# display name and follower count the rows carry.
+# One row per account of the rows of ``{source}``: the latest handle, display name and follower
+# count they carry.
 _ACCOUNTS_OF = """
 SELECT account_id,
        any_value(platform) AS platform,
@@ -164,7 +164,7 @@ SELECT account_id,
        arg_max(display_name, ts) FILTER (WHERE display_name IS NOT NULL) AS display_name,
        arg_max(followers, ts) FILTER (WHERE followers IS NOT NULL) AS followers,
        bool_or(coalesce(declared_brand, FALSE)) AS declared_brand
-FROM {source} GROUP BY {key}
+FROM {source} GROUP BY account_id
 """
 _MERGE_ACCOUNTS_FROM = """
 MERGE INTO accounts USING ({incoming}) AS incoming
@@ -180,7 +180,7 @@ WHEN NOT MATCHED THEN INSERT
     VALUES (incoming.account_id, incoming.platform, incoming.handle, incoming.display_name,
             incoming.followers, incoming.declared_brand, FALSE, $ingest_id)
 """
-_MERGE_ACCOUNTS = _MERGE_ACCOUNTS_FROM.format(incoming=_ACCOUNTS_OF.format(key="account_id", source="_checked"))
+_MERGE_ACCOUNTS = _MERGE_ACCOUNTS_FROM.format(incoming=_ACCOUNTS_OF.format(source="_checked"))
 
 # Columns a newer export may update; NULL in the newer export keeps what the store had.
 _UPDATABLE = (
@@ -198,17 +198,20 @@ _UPDATABLE = (
 
 # Target columns are named: migrations append columns (quoted_id, quoted_handle), so the
 # table's physical order is not the canonical model's order.
+# ``{carried_columns}`` and ``{carried_values}``: see _insert_jsonl_directly.
 _INSERT_POSTS_FROM = """
 INSERT INTO posts (post_id, platform, account_id, created_at, time_precision, text, lang, kind,
                    reply_to_id, conversation_id, quoted_id, quoted_handle, is_brand, url, paid,
-                   likes, shares, comments, impressions, reach, clicks, meta, first_ingest_id, last_ingest_id)
+                   likes, shares, comments, impressions, reach, clicks, meta, first_ingest_id, last_ingest_id
+                   {carried_columns})
 SELECT v.post_id, v.platform, v.account_id, v.ts, v.time_precision, v.text, v.lang, v.kind,
        v.reply_to_id, v.conversation_id, v.quoted_id, v.quoted_handle, FALSE, v.url, v.paid,
        v.likes, v.shares, v.comments, v.impressions, v.reach, v.clicks, v.meta::JSON, $ingest_id, $ingest_id
+       {carried_values}
 FROM {source} AS v
 """
 _INSERT_POSTS = (
-    _INSERT_POSTS_FROM.format(source="_checked")
+    _INSERT_POSTS_FROM.format(source="_checked", carried_columns="", carried_values="")
     + "WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)\n"
 )
 
@@ -351,14 +354,11 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
 
 
-def _jsonl_reader(
-    path: Path, options: ImportOptions, fields: Iterable[str] | None = None
-) -> tuple[str, dict[str, Any]] | None:
+def _jsonl_reader(path: Path, options: ImportOptions) -> tuple[str, dict[str, Any]] | None:
     """DuckDB's parallel reader over a JSON Lines file, as a SELECT of staged post columns.
 
-    ``fields`` limits the columns (all staged columns otherwise); the reader then skips the
-    others, texts included. With all columns, ``mojibake_hint`` flags texts that look like
-    mojibake: the scan rides along with the parse rather than reading every text again. None when
+    ``mojibake_hint`` flags texts that look like mojibake: the scan rides along with the parse
+    rather than reading every text again. None when
     the mapping names keys the reader cannot address (nested or unusual names): the block
     reader handles those.
     """
@@ -368,8 +368,7 @@ def _jsonl_reader(
     mapping = resolve_mapping(options.mapping)
     if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
         return None
-    wanted = set(fields) if fields is not None else None
-    staged = [f for f in STAGED_POST_SCHEMA if wanted is None or f.name in wanted]
+    staged = list(STAGED_POST_SCHEMA)
     # Column names are checked against _SIMPLE_NAME above; values come in as parameters.
     columns = ", ".join(f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in staged if f.name in mapping)
     select = ", ".join(
@@ -381,14 +380,13 @@ def _jsonl_reader(
         select = select.replace('"platform" AS platform', 'coalesce("platform", $platform) AS platform')
         params["platform"] = options.platform
     reader = f"SELECT {select} FROM read_json($path, format = 'newline_delimited', columns = {{{columns}}})"
-    if wanted is None:
-        # The expression only runs on texts holding a lead character: 10M posts spent about 2 s
-        # of CPU in it when it ran on every text.
-        leads = " OR ".join(f"contains(text, $mojibake_lead_{i})" for i in range(len(MOJIBAKE_LEADS)))
-        hint = f"CASE WHEN {leads} THEN regexp_matches(text, $mojibake) ELSE FALSE END"
-        reader = f"SELECT *, {hint} AS mojibake_hint FROM ({reader})"
-        params["mojibake"] = MOJIBAKE_HINT.pattern
-        params.update({f"mojibake_lead_{i}": lead for i, lead in enumerate(MOJIBAKE_LEADS)})
+    # The expression only runs on texts holding a lead character: 10M posts spent about 2 s of
+    # CPU in it when it ran on every text.
+    leads = " OR ".join(f"contains(text, $mojibake_lead_{i})" for i in range(len(MOJIBAKE_LEADS)))
+    hint = f"CASE WHEN {leads} THEN regexp_matches(text, $mojibake) ELSE FALSE END"
+    reader = f"SELECT *, {hint} AS mojibake_hint FROM ({reader})"
+    params["mojibake"] = MOJIBAKE_HINT.pattern
+    params.update({f"mojibake_lead_{i}": lead for i, lead in enumerate(MOJIBAKE_LEADS)})
     return f"({reader})", params
 
 
@@ -421,9 +419,6 @@ class _Declined(Exception):
     """The direct JSONL path cannot take this file; the checked paths will."""
 
 
-_ACCOUNT_FIELDS = ("account_id", "platform", "handle", "display_name", "followers", "declared_brand", "created_at")
-
-
 def _first_post_is_new(store: Store, source: Source, options: ImportOptions) -> bool:
     """Whether the file's first post is not in the store yet: a re-import skips the direct path.
 
@@ -446,19 +441,27 @@ def _first_post_is_new(store: Store, source: Source, options: ImportOptions) -> 
     return not store.fetchone(f"SELECT count(*) FROM posts WHERE post_id = {qualified}", [post_id, platform])[0]
 
 
+# Account columns the direct path carries in ``posts`` for the length of its transaction.
+_CARRIED = {"handle": "VARCHAR", "display_name": "VARCHAR", "followers": "BIGINT", "declared_brand": "BOOLEAN"}
+
+
 def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ingest_id: int) -> int:
     """Fastest path: a clean file of new posts goes from DuckDB's reader straight into ``posts``.
 
     Runs inside the ingest's transaction and returns the number of posts stored. Any row that
     validation would reject, visible mojibake, or a post id seen twice (in the file or already in
     the store) raises, and the caller rolls the transaction back and takes the checked path,
-    which names every such row. Accounts come from a second read of the file that parses only
-    their columns: 1M realistic posts took 0.5 s for it, against 1.0-1.9 s for keeping every
-    checked row in a temporary table and reading it back (which spills at 10M posts).
+    which names every such row.
+
+    The file is parsed once. SQL writes one table per statement and the accounts need columns
+    that posts do not keep (handle, display name, followers), so ``posts`` carries them in extra
+    columns for the length of the transaction: the accounts are grouped from those, and the
+    columns are dropped before the commit. 10M realistic posts, three interleaved pairs of runs:
+    21.3 / 24.2 / 22.2 s against 22.2 / 25.4 / 22.5 s with a second parse of the file for the
+    accounts (the accounts 2.2-2.6 s instead of 5.2-6.2 s; the wider insert costs part of it back).
     """
     posts_reader = _jsonl_reader(path, options)
-    accounts_reader = _jsonl_reader(path, options, _ACCOUNT_FIELDS)
-    if posts_reader is None or accounts_reader is None:
+    if posts_reader is None:
         raise _Declined("the mapping names keys DuckDB's reader cannot address")
     posts_source, params = posts_reader
     # error() stops the statement at the first row the checked paths would reject or repair.
@@ -467,11 +470,14 @@ def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ing
         "WHEN mojibake_hint THEN error('mojibake') END AS declined "
         f"FROM ({_CHECKED_POSTS.format(source=posts_source)}))"
     )
-    inserted = int(
-        store.fetchone(
-            _INSERT_POSTS_FROM.format(source=guarded) + "WHERE v.declined IS NULL", {**params, "ingest_id": ingest_id}
-        )[0]
+    for column, sql_type in _CARRIED.items():
+        store.execute(f"ALTER TABLE posts ADD COLUMN _carried_{column} {sql_type}")
+    insert = _INSERT_POSTS_FROM.format(
+        source=guarded,
+        carried_columns="".join(f", _carried_{column}" for column in _CARRIED),
+        carried_values="".join(f", v.{column}" for column in _CARRIED),
     )
+    inserted = int(store.fetchone(insert + "WHERE v.declined IS NULL", {**params, "ingest_id": ingest_id})[0])
     if inserted == 0:
         raise _Declined("no posts")
     # Ids are grouped by their 64-bit hash, which is much cheaper than grouping the strings (10M
@@ -484,15 +490,15 @@ def _insert_jsonl_directly(store: Store, path: Path, options: ImportOptions, ing
     )[0]
     if shared:
         raise _Declined(f"{shared} post ids seen twice, or sharing a hash")
-    accounts_source, account_params = accounts_reader
-    # Grouped by the ids as the file spells them, qualified afterwards: once per account rather
-    # than once per post (10M posts of 1M accounts: 3.4 s instead of 3.7 s). Two spellings of one
-    # account ("42" and "twitter:42") would then insert it twice; the primary key refuses that,
-    # and the checked path merges them.
-    raw_accounts = f"(SELECT *, created_at::TIMESTAMPTZ AS ts FROM {accounts_source})"
-    grouped = _ACCOUNTS_OF.format(key="account_id, platform", source=raw_accounts)
-    incoming = f"SELECT * REPLACE ({_QUALIFY.format(col='account_id')} AS account_id) FROM ({grouped})"
-    store.execute(_MERGE_ACCOUNTS_FROM.format(incoming=incoming), {**account_params, "ingest_id": ingest_id})
+    carried = (
+        "(SELECT account_id, platform, created_at AS ts, "
+        + ", ".join(f"_carried_{c} AS {c}" for c in _CARRIED)
+        + " FROM posts WHERE first_ingest_id = $ingest_id)"
+    )
+    incoming = _ACCOUNTS_OF.format(source=carried)
+    store.execute(_MERGE_ACCOUNTS_FROM.format(incoming=incoming), {"ingest_id": ingest_id})
+    for column in _CARRIED:
+        store.execute(f"ALTER TABLE posts DROP COLUMN _carried_{column}")
     return inserted
 
 
