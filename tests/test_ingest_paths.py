@@ -132,6 +132,12 @@ def test_a_repeated_id_rolls_the_direct_path_back(
     assert (result.rows_inserted, result.rows_rejected) == (3, 1)
     assert workspace.rejects().to_pylist()[0]["reason"] == "duplicate post_id twitter:2 (first seen at line 2)"
     assert workspace.store.fetchone("SELECT count(*), count(DISTINCT post_id) FROM posts") == (3, 3)
+    # the account columns the attempt added to posts went with it
+    columns = [
+        row[0]
+        for row in workspace.store.fetchall("SELECT column_name FROM duckdb_columns() WHERE table_name = 'posts'")
+    ]
+    assert columns and not [c for c in columns if c.startswith("_carried")]
 
 
 def test_two_spellings_of_one_account_become_one_account(

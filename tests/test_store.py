@@ -22,12 +22,12 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path, caplog: py
     with caplog.at_level(logging.WARNING, logger="equilibrio.store.duck"), Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
         # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads,
-        # 8: post texts compressed with zstd
-        assert store.schema_version() == 8
+        # 8: post texts compressed with zstd, 9: accounts without a primary key
+        assert store.schema_version() == 9
     assert path.exists()
     assert not caplog.records  # a new store's migrations are no news to its user
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 8
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 9
 
 
 def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +49,7 @@ def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, mon
             workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
             assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
     with Store(path) as store:
-        assert store.schema_version() == 8
+        assert store.schema_version() == 9
         assert store.fetchone("SELECT count(*) FROM threads")[0] == 0
         assert not threads_are_current(store)
         build_threads(store)
@@ -75,7 +75,7 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
     # copying every post can take a while on a big store: the user is told why it waits
     assert "upgrading store" in caplog.text and "schema version 8" in caplog.text
     with workspace:
-        assert workspace.store.schema_version() == 8
+        assert workspace.store.schema_version() == 9
         assert workspace.store.arrow(every_post).equals(before)
         workspace.ingest(fixtures / "es_handle_threads.csv")  # rows written after the migration
     with Store(path) as store:
@@ -87,6 +87,40 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
             )
         }
     assert compressions == {"ZSTD"}
+
+
+def test_migration_9_keeps_every_account_and_ingests_still_keep_them_unique(
+    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from equilibrio.store import duck, migrations
+
+    path = tmp_path / "schema8.duckdb"
+    every_account = "SELECT * FROM accounts ORDER BY account_id"
+    with monkeypatch.context() as patch:
+        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:8])
+        patch.setattr(duck, "CURRENT_VERSION", 8)
+        with Workspace(Store(path)) as workspace:
+            workspace.ingest(ibm_sample)
+            before = workspace.store.arrow(every_account)
+    with Workspace(Store(path)) as workspace:
+        assert workspace.store.arrow(every_account).equals(before)
+        workspace.ingest(ibm_sample)  # every account merged again, none added
+        workspace.ingest(fixtures / "es_handle_threads.csv")
+        repeated = "SELECT count(*) - count(DISTINCT account_id) FROM accounts"
+        assert workspace.store.fetchone(repeated)[0] == 0
+        assert workspace.store.fetchone("SELECT count(*) FROM accounts")[0] > before.num_rows
+
+
+def test_an_ingest_that_would_leave_an_account_twice_fails_and_changes_nothing(
+    workspace: Workspace, ibm_sample: Path
+) -> None:
+    # Only a bug could do it (the merge groups the incoming accounts); the check makes it loud.
+    workspace.ingest(ibm_sample)
+    workspace.store.execute("INSERT INTO accounts SELECT * FROM accounts LIMIT 1")  # the "bug"
+    counts = table_counts(workspace)
+    with pytest.raises(AssertionError, match="account ids stored twice"):
+        workspace.ingest(ibm_sample)
+    assert table_counts(workspace) == counts
 
 
 def test_store_never_draws_duckdb_progress_bars() -> None:

@@ -368,12 +368,13 @@ def _jsonl_reader(path: Path, options: ImportOptions) -> tuple[str, dict[str, An
     mapping = resolve_mapping(options.mapping)
     if not all(_SIMPLE_NAME.match(name) for name in mapping.values()):
         return None
-    staged = list(STAGED_POST_SCHEMA)
     # Column names are checked against _SIMPLE_NAME above; values come in as parameters.
-    columns = ", ".join(f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in staged if f.name in mapping)
+    columns = ", ".join(
+        f"'{mapping[f.name]}': '{_DUCKDB_TYPES[f.type]}'" for f in STAGED_POST_SCHEMA if f.name in mapping
+    )
     select = ", ".join(
         f'"{mapping[f.name]}" AS {f.name}' if f.name in mapping else f"NULL::{_DUCKDB_TYPES[f.type]} AS {f.name}"
-        for f in staged
+        for f in STAGED_POST_SCHEMA
     )
     params: dict[str, Any] = {"path": str(path)}
     if options.platform:
@@ -601,6 +602,15 @@ def _finish(store: Store, result: IngestResult, source: Source, started: datetim
             f"ingest accounting broken for {result.source}: read {result.rows_read} != stored "
             f"{result.rows_stored} + rejected {result.rows_rejected}"
         )
+    # accounts has no primary key (migration 9): the merge keeps each id once by construction,
+    # and this proves it for every account the ingest wrote.
+    repeated = store.fetchone(
+        "SELECT count(*) FROM (SELECT account_id FROM accounts WHERE account_id IN "
+        "(SELECT account_id FROM accounts WHERE last_ingest_id = ?) GROUP BY account_id HAVING count(*) > 1)",
+        [result.ingest_id],
+    )[0]
+    if repeated:
+        raise AssertionError(f"ingest of {result.source} left {repeated} account ids stored twice")
     result.notes = source.final_notes()
     store.refresh_brand_flags()
     result.seconds = time.perf_counter() - clock
