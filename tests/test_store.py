@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,24 +32,32 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path, caplog: py
         assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 9
 
 
-def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def _workspace_at_schema(path: Path, version: int) -> Iterator[Workspace]:
+    """A workspace whose store stops at schema ``version``, as an older equilibrio wrote it."""
+    from equilibrio.store import duck, migrations
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:version])
+        patch.setattr(duck, "CURRENT_VERSION", version)
+        with Workspace(Store(path)) as workspace:
+            yield workspace
+
+
+def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path) -> None:
     # A store at schema 6 whose threads were built: after migration 7 they must not pass for
     # current, or the new post columns of threads would stay empty.
     from equilibrio.metrics.threads import build_threads, threads_are_current, threads_source
-    from equilibrio.store import duck, migrations
 
     path = tmp_path / "schema6.duckdb"
-    with monkeypatch.context() as patch:
-        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:6])
-        patch.setattr(duck, "CURRENT_VERSION", 6)
-        with Workspace(Store(path)) as workspace:
-            workspace.ingest(ibm_sample)
-            workspace.store.execute(
-                "INSERT INTO threads (post_id, conversation_id, link, depth, author_key) "
-                "SELECT post_id, post_id, 'root', 0, account_id FROM posts"
-            )
-            workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
-            assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
+    with _workspace_at_schema(path, 6) as workspace:
+        workspace.ingest(ibm_sample)
+        workspace.store.execute(
+            "INSERT INTO threads (post_id, conversation_id, link, depth, author_key) "
+            "SELECT post_id, post_id, 'root', 0, account_id FROM posts"
+        )
+        workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
+        assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
     with Store(path) as store:
         assert store.schema_version() == 9
         assert store.fetchone("SELECT count(*) FROM threads")[0] == 0
@@ -58,18 +68,13 @@ def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path, mon
 
 
 def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
-    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, ibm_sample: Path, fixtures: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from equilibrio.store import duck, migrations
-
     path = tmp_path / "schema7.duckdb"
     every_post = "SELECT * FROM posts ORDER BY post_id"
-    with monkeypatch.context() as patch:
-        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:7])
-        patch.setattr(duck, "CURRENT_VERSION", 7)
-        with Workspace(Store(path)) as workspace:
-            workspace.ingest(ibm_sample)
-            before = workspace.store.arrow(every_post)
+    with _workspace_at_schema(path, 7) as workspace:
+        workspace.ingest(ibm_sample)
+        before = workspace.store.arrow(every_post)
     with caplog.at_level(logging.WARNING, logger="equilibrio.store.duck"):
         workspace = Workspace(Store(path))
     # copying every post can take a while on a big store: the user is told why it waits
@@ -90,18 +95,13 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
 
 
 def test_migration_9_keeps_every_account_and_ingests_still_keep_them_unique(
-    tmp_path: Path, ibm_sample: Path, fixtures: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ibm_sample: Path, fixtures: Path
 ) -> None:
-    from equilibrio.store import duck, migrations
-
     path = tmp_path / "schema8.duckdb"
     every_account = "SELECT * FROM accounts ORDER BY account_id"
-    with monkeypatch.context() as patch:
-        patch.setattr(duck, "MIGRATIONS", migrations.MIGRATIONS[:8])
-        patch.setattr(duck, "CURRENT_VERSION", 8)
-        with Workspace(Store(path)) as workspace:
-            workspace.ingest(ibm_sample)
-            before = workspace.store.arrow(every_account)
+    with _workspace_at_schema(path, 8) as workspace:
+        workspace.ingest(ibm_sample)
+        before = workspace.store.arrow(every_account)
     with Workspace(Store(path)) as workspace:
         assert workspace.store.arrow(every_account).equals(before)
         workspace.ingest(ibm_sample)  # every account merged again, none added
