@@ -127,9 +127,18 @@ def test_store_never_draws_duckdb_progress_bars() -> None:
     # DuckDB draws a bar on standard output for statements over two seconds, even into a file or
     # a pipe (11 KB of bars ahead of a script's own output for one 15 s statement, measured), which
     # would corrupt `--json` output. Checked by the setting: a statement long enough to trigger
-    # the bar would slow the suite.
+    # the bar would slow the suite. DuckDB still measures progress, for reporting_progress.
     with Store(None) as store:
-        assert store.fetchone("SELECT current_setting('enable_progress_bar')")[0] is False
+        assert store.fetchone("SELECT current_setting('enable_progress_bar_print')")[0] is False
+
+
+def test_reporting_progress_follows_a_running_statement() -> None:
+    seen: list[float] = []
+    with Store(None) as store, store.reporting_progress(seen.append, every_seconds=0.01):
+        store.fetchone("SELECT count(*) FROM range(150000000) AS t(i) WHERE hash(i) % 7 = 0")
+    assert seen, "no progress reported while the statement ran"
+    assert all(0 <= fraction <= 1 for fraction in seen)
+    assert seen == sorted(seen)  # one statement: its scan only moves forward
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,9 @@ def normalise_handle(handle: str) -> str:
 _UTC_SESSION = "SET TimeZone = 'UTC'"
 # DuckDB draws its own progress bar on standard output for any statement over two seconds, even
 # when output goes to a file or a pipe (one 15 s statement wrote 11 KB of bars into a redirected
-# stdout), where a `--json` command writes its JSON. equilibrio reports progress itself, on stderr.
-_QUIET_SESSION = "SET enable_progress_bar = false"
+# stdout), where a `--json` command writes its JSON. equilibrio reports progress itself, on stderr:
+# DuckDB keeps measuring it (Store.reporting_progress reads it) but never prints it.
+_QUIET_SESSION = "SET enable_progress_bar = true; SET enable_progress_bar_print = false"
 
 
 class Store:
@@ -133,6 +135,29 @@ class Store:
             self._run("COMMIT")
         finally:
             self._in_transaction = False
+
+    @contextmanager
+    def reporting_progress(self, report: Callable[[float], None], every_seconds: float = 0.25) -> Iterator[None]:
+        """While the block runs, call ``report`` from a thread with the running statement's progress, 0 to 1.
+
+        DuckDB measures how far a statement's scans have got; a long ``INSERT ... SELECT`` from a
+        file reports how much of the file it has read.
+        """
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(every_seconds):
+                percent = self._con.query_progress()
+                if percent >= 0:  # -1: no statement running, or none that can tell
+                    report(min(percent, 100.0) / 100)
+
+        poller = threading.Thread(target=poll, name="duckdb-progress", daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join()
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         self._run(sql, params)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -517,6 +518,25 @@ def _drop_checks(store: Store) -> None:
     store.execute("DROP TABLE IF EXISTS _rejected")
 
 
+@contextmanager
+def _reporting_file_progress(store: Store, progress: ProgressCallback | None, total: int) -> Iterator[None]:
+    """While DuckDB's reader runs in the block, report how much of the file (``total`` bytes) it has read."""
+    if progress is None:
+        yield
+        return
+    furthest = 0.0
+
+    def report(fraction: float) -> None:
+        nonlocal furthest
+        # Each later statement of the block counts from 0 again: the bar never goes back.
+        if fraction > furthest:
+            furthest = fraction
+            progress(int(total * fraction), total)
+
+    with store.reporting_progress(report):
+        yield
+
+
 def ingest_file(
     store: Store,
     path: str | Path,
@@ -553,7 +573,8 @@ def ingest_file(
         # is allowed to fail; the store is then exactly as it was and the checked paths run.
         try:
             with store.transaction():
-                result.rows_read = result.rows_inserted = _insert_jsonl_directly(store, path, options, ingest_id)
+                with _reporting_file_progress(store, progress, total):
+                    result.rows_read = result.rows_inserted = _insert_jsonl_directly(store, path, options, ingest_id)
                 _finish(store, result, source, started, clock)
         except (_Declined, duckdb.Error) as exc:
             logger.info("direct JSONL path declined for %s (%s); checking every row first", path, exc)
@@ -567,7 +588,8 @@ def ingest_file(
     staging = _Staging(store, ingest_id, str(path), pseudonymizer)
     # The bulk path only fills temporary tables, so it runs before the transaction: DuckDB
     # aborts a transaction on a failed statement, and the bulk path is allowed to fail.
-    bulk = duckdb_reads_it and _stage_jsonl_natively(store, staging, path, options)
+    with _reporting_file_progress(store, progress, total):
+        bulk = duckdb_reads_it and _stage_jsonl_natively(store, staging, path, options)
     with store.transaction():
         if bulk:
             if progress is not None:
