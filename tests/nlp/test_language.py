@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from equilibrio.nlp.language import detect_languages
+from equilibrio.nlp.language import MIN_LETTERS, _enough_letters, detect_languages
 from equilibrio.nlp.text import words_only
 
 
@@ -46,3 +48,8 @@ def test_sale_events_named_in_english_do_not_make_a_post_english() -> None:
         "Black Friday!",  # nothing else to read: the name itself decides
     ]
     assert detect_languages(texts) == ["es", "es", "es", "en", "en", "en"]
+
+
+@given(st.text(max_size=12))
+def test_enough_letters_stops_counting_but_agrees_with_a_full_count(text: str) -> None:
+    assert _enough_letters(text) == (sum(character.isalpha() for character in text) >= MIN_LETTERS)

@@ -50,7 +50,7 @@ def detect_languages(texts: Sequence[str | None], source_langs: Sequence[str | N
     """
     sources = list(source_langs) if source_langs is not None else [None] * len(texts)
     cleaned = [_without_borrowed_names(words_only(text or "")) for text in texts]
-    answerable = [i for i, text in enumerate(cleaned) if _letters(text) >= MIN_LETTERS]
+    answerable = [i for i, text in enumerate(cleaned) if _enough_letters(text)]
     results = [s if s in ("es", "en") else "other" for s in sources]
     if answerable:
         all_confidences = _detector().compute_language_confidence_values_in_parallel([cleaned[i] for i in answerable])
@@ -59,11 +59,18 @@ def detect_languages(texts: Sequence[str | None], source_langs: Sequence[str | N
     return results
 
 
-def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+def _enough_letters(text: str) -> bool:
+    """Whether ``text`` holds at least MIN_LETTERS letters; stops counting there (most texts: a word in)."""
+    count = 0
+    for character in text:
+        if character.isalpha():
+            count += 1
+            if count >= MIN_LETTERS:
+                return True
+    return False
 
 
 def _without_borrowed_names(words: str) -> str:
     """``words`` without the English names of sale events, unless nothing else would be left to read."""
     stripped = _BORROWED_NAMES.sub(" ", words)
-    return stripped if _letters(stripped) >= MIN_LETTERS else words
+    return stripped if _enough_letters(stripped) else words
