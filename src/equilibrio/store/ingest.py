@@ -359,9 +359,8 @@ def _jsonl_reader(path: Path, options: ImportOptions) -> tuple[str, dict[str, An
     """DuckDB's parallel reader over a JSON Lines file, as a SELECT of staged post columns.
 
     ``mojibake_hint`` flags texts that look like mojibake: the scan rides along with the parse
-    rather than reading every text again. None when
-    the mapping names keys the reader cannot address (nested or unusual names): the block
-    reader handles those.
+    rather than reading every text again. None when the mapping names keys the reader cannot
+    address (nested or unusual names): the block reader handles those.
     """
     from equilibrio.io._base import MOJIBAKE_HINT, MOJIBAKE_LEADS
     from equilibrio.io.jsonl import resolve_mapping
@@ -588,8 +587,10 @@ def ingest_file(
     staging = _Staging(store, ingest_id, str(path), pseudonymizer)
     # The bulk path only fills temporary tables, so it runs before the transaction: DuckDB
     # aborts a transaction on a failed statement, and the bulk path is allowed to fail.
-    with _reporting_file_progress(store, progress, total):
-        bulk = duckdb_reads_it and _stage_jsonl_natively(store, staging, path, options)
+    bulk = False
+    if duckdb_reads_it:
+        with _reporting_file_progress(store, progress, total):
+            bulk = _stage_jsonl_natively(store, staging, path, options)
     with store.transaction():
         if bulk:
             if progress is not None:
