@@ -147,6 +147,11 @@ def test_only_posts_close_to_a_labelled_post_get_the_vote() -> None:
     near = embed([near_text])
     assert float((near / np.linalg.norm(near) @ stored.T).max()) >= settings["min_similarity"]
     assert not np.allclose(MODEL.accurate_proba([near_text], ["en"]), silent.accurate_proba([near_text], ["en"]))
+    # A model file written before the gate lets every post's neighbours vote, the far one too.
+    ungated = dataclasses.replace(
+        MODEL, meta={**MODEL.meta, "neighbours": {k: v for k, v in settings.items() if k != "min_similarity"}}
+    )
+    assert not np.allclose(ungated.accurate_proba([far_text], ["es"]), MODEL.accurate_proba([far_text], ["es"]))
 
 
 def test_probabilities_are_distributions_and_routing_respects_the_threshold() -> None:
