@@ -215,3 +215,23 @@ def test_commands_label_a_big_backlog_with_the_fast_tier_alone(
             tiers[name] = {str(tier) for (tier,) in rows}
     assert tiers["big"] == {"fast"}
     assert "accurate" in tiers["small"]
+
+
+def test_a_model_adapted_to_the_brand_labels_the_store_under_its_own_version(
+    workspace: Workspace, ibm_sample: Path
+) -> None:
+    from equilibrio.nlp.intent_adapt import adapt_intent_model
+
+    workspace.ingest(ibm_sample)
+    shipped = IntentModel.load()
+    replies = workspace.store.fetchall("SELECT text, lang FROM posts WHERE is_brand AND text IS NOT NULL LIMIT 5")
+    texts = [text for text, _ in replies]
+    adapted = adapt_intent_model(shipped, texts, ["en"] * len(texts), ["conversation"] * len(texts))
+    result = workspace.analyze(mode="fast", intent_model=adapted)
+    posts = workspace.store.fetchone("SELECT count(*) FROM posts")[0]
+    assert result.model_version == adapted.version and result.labelled == posts
+    assert set(workspace.polars("post_labels")["model_version"]) == {adapted.version}
+    assert workspace.analyze(mode="fast", intent_model=adapted).labelled == 0  # incremental under it too
+    # The shipped model afterwards: every post is labelled again, under the shipped version.
+    assert workspace.analyze(mode="fast").labelled == posts
+    assert set(workspace.polars("post_labels")["model_version"]) == {shipped.version}

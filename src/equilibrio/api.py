@@ -20,7 +20,7 @@ from equilibrio.metrics.conversation import (
     unanswered_queue,
 )
 from equilibrio.nlp.analyze import AnalyzeResult, analyze_store
-from equilibrio.nlp.intent import Mode
+from equilibrio.nlp.intent import IntentModel, Mode
 from equilibrio.store.duck import Store, normalise_handle
 from equilibrio.store.ingest import IngestResult, ProgressCallback, ingest_file
 from equilibrio.store.summary import summarize
@@ -103,14 +103,24 @@ class Workspace:
         on_stage: Callable[[str], None] | None = None,
         choose_mode: Callable[[int], Mode] | None = None,
         workers: int | None = None,
+        intent_model: IntentModel | None = None,
     ) -> AnalyzeResult:
         """Label every post the current models have not labelled yet (see :func:`analyze`).
 
         ``progress``, ``on_stage``, ``choose_mode`` and ``workers`` as in
-        :func:`equilibrio.nlp.analyze.analyze_store`.
+        :func:`equilibrio.nlp.analyze.analyze_store`. ``intent_model`` replaces the shipped intent
+        model, e.g. one adapted to the brand's own labels
+        (:func:`equilibrio.nlp.intent_adapt.adapt_intent_model`); its version is stored with each
+        label, so a later analyze with the shipped model labels those posts again.
         """
         return analyze_store(
-            self.store, mode=mode, progress=progress, on_stage=on_stage, choose_mode=choose_mode, workers=workers
+            self.store,
+            mode=mode,
+            progress=progress,
+            on_stage=on_stage,
+            choose_mode=choose_mode,
+            workers=workers,
+            model=intent_model,
         )
 
     def content_mix(self, period: Period | None = None) -> dict[str, Any] | list[dict[str, Any]]:
