@@ -27,8 +27,7 @@ from equilibrio.nlp.intent_adapt import adapt_intent_model
 
 sys.path.insert(0, str(Path(__file__).parent))
 import train_intent as recipe
-from embed import embed_texts, load_cache
-from intent_grouped_cv import organisation
+from intent_grouped_cv import GoldArrays, organisation
 
 
 def main() -> None:
@@ -38,15 +37,10 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3)
     args = parser.parse_args()
 
-    gold = recipe.read_gold(recipe.GOLD)
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
+    data = GoldArrays.load()
+    gold, texts, langs, y = data.gold, data.texts, data.langs, data.y
+    unit, fast_x, accurate_x = data.unit, data.fast_x, data.accurate_x
     language = np.array(langs)
-    y = np.array([INTENT_LABELS.index(r["label"]) for r in gold])
-    embeddings = embed_texts(texts, load_cache())
-    unit = (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16)
-    fast_x = recipe.fast_features(texts, langs)
-    accurate_x = recipe.accurate_features(embeddings, texts, langs)
     strata = [f"{r['lang']}-{r['label']}" for r in gold]
     orgs = np.array([organisation(r["account"]) for r in gold])
     shipped = IntentModel.load()

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
@@ -46,27 +48,53 @@ def organisation(account: str) -> str:
     return next((name for name in ORGANISATIONS if name in handle), handle)
 
 
+@dataclass(frozen=True)
+class GoldArrays:
+    """dev_gold's posts with their labels, e5 embeddings and both tiers' features, as train_intent.py builds them."""
+
+    gold: list[dict[str, Any]]
+    texts: list[str]
+    langs: list[str]
+    y: np.ndarray
+    embeddings: np.ndarray
+    unit: np.ndarray
+    fast_x: Any
+    accurate_x: np.ndarray
+
+    @classmethod
+    def load(cls) -> GoldArrays:
+        gold = recipe.read_gold(recipe.GOLD)
+        texts = [r["text"] for r in gold]
+        langs = [r["lang"] for r in gold]
+        embeddings = embed_texts(texts, load_cache())
+        return cls(
+            gold=gold,
+            texts=texts,
+            langs=langs,
+            y=np.array([INTENT_LABELS.index(r["label"]) for r in gold]),
+            embeddings=embeddings,
+            unit=(embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16),
+            fast_x=recipe.fast_features(texts, langs),
+            accurate_x=recipe.accurate_features(embeddings, texts, langs),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", choices=("account", "organisation"), default="organisation")
     parser.add_argument("--seeds", default="0,1,2,3", help="fold seeds, comma-separated")
     args = parser.parse_args()
 
-    gold = recipe.read_gold(recipe.GOLD)
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
+    data = GoldArrays.load()
+    gold, texts, langs, y = data.gold, data.texts, data.langs, data.y
+    embeddings, unit, fast_x, accurate_x = data.embeddings, data.unit, data.fast_x, data.accurate_x
     language = np.array(langs)
-    y = np.array([INTENT_LABELS.index(r["label"]) for r in gold])
     groups = [r["account"].lower() if args.groups == "account" else organisation(r["account"]) for r in gold]
     by_language = {
         lang: {group for group, post_lang in zip(groups, langs, strict=True) if post_lang == lang}
         for lang in ("es", "en")
     }
     print(f"{len(set(groups))} {args.groups}s: es {len(by_language['es'])}, en {len(by_language['en'])}")
-    embeddings = embed_texts(texts, load_cache())
-    unit = (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16)
-    fast_x = recipe.fast_features(texts, langs)
-    accurate_x = recipe.accurate_features(embeddings, texts, langs)
     strata = [f"{r['lang']}-{r['label']}" for r in gold]
     pushes = recipe.PUSH_RULE.pushes(find_cues_batch(texts))
     every_post = float(recipe.NEIGHBOURS["weight"])
