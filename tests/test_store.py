@@ -24,12 +24,12 @@ def test_store_is_a_real_file_with_a_versioned_schema(tmp_path: Path, caplog: py
     with caplog.at_level(logging.WARNING, logger="equilibrio.store.duck"), Store(path) as store:
         # 1: canonical tables, 2: post_labels, 3: threads + sentiment, 4: unkeyed threads,
         # 5: mentions kept in threads, 6: quoted post and account, 7: post columns in threads,
-        # 8: post texts compressed with zstd, 9: accounts without a primary key
-        assert store.schema_version() == 9
+        # 8: post texts compressed with zstd, 9: accounts without a primary key, 10: intent_examples
+        assert store.schema_version() == 10
     assert path.exists()
     assert not caplog.records  # a new store's migrations are no news to its user
     with Store(path) as store:  # reopening applies nothing twice
-        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 9
+        assert store.fetchone("SELECT count(*) FROM schema_migrations")[0] == 10
 
 
 @contextmanager
@@ -59,7 +59,7 @@ def test_migration_7_makes_threads_rebuild(tmp_path: Path, ibm_sample: Path) -> 
         workspace.store.set_setting("threads_built_for", threads_source(workspace.store))
         assert workspace.store.schema_version() == 6 and threads_are_current(workspace.store)
     with Store(path) as store:
-        assert store.schema_version() == 9
+        assert store.schema_version() == 10
         assert store.fetchone("SELECT count(*) FROM threads")[0] == 0
         assert not threads_are_current(store)
         build_threads(store)
@@ -80,7 +80,7 @@ def test_migration_8_keeps_every_post_and_stores_texts_with_zstd(
     # copying every post can take a while on a big store: the user is told why it waits
     assert "upgrading store" in caplog.text and "schema version 8" in caplog.text
     with workspace:
-        assert workspace.store.schema_version() == 9
+        assert workspace.store.schema_version() == 10
         assert workspace.store.arrow(every_post).equals(before)
         workspace.ingest(fixtures / "es_handle_threads.csv")  # rows written after the migration
     with Store(path) as store:

@@ -422,6 +422,62 @@ def check(
         console.print(f"• {suggestion}", markup=False)
 
 
+@app.command()
+def adapt(
+    labels: Annotated[
+        Path | None, typer.Argument(help="JSON Lines of your own labelled posts: lang, text, label per line.")
+    ] = None,
+    db: DbOption = Path("equilibrio.duckdb"),
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the stored examples: the shipped model again.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Adapt the intent model to your brand with your own labelled posts (about 40 is worth it).
+
+    The posts are kept in the store; from then on `analyze` and `check --db` use the shipped model
+    fine-tuned on them, and `analyze` labels every post again once. Labels: promotion, conversation,
+    value (the guideline's). Without a file, shows what the store holds.
+    """
+    from equilibrio.nlp.brand_examples import (
+        add_intent_examples,
+        clear_intent_examples,
+        intent_model_for,
+        stored_intent_examples,
+    )
+
+    _require_store(db)
+    if labels is not None and clear:
+        raise ConfigurationError("pass a file of labelled posts or --clear, not both")
+    with Workspace(Store(db)) as workspace:
+        figures: dict[str, Any]
+        if clear:
+            figures = {"cleared": clear_intent_examples(workspace.store)}
+        elif labels is not None:
+            with console.status("adapting the intent model to your posts"):
+                figures = asdict(add_intent_examples(workspace.store, labels))
+        else:
+            figures = {}
+        examples = stored_intent_examples(workspace.store)
+        figures["examples"] = len(examples)
+        figures["by_label"] = {label: sum(1 for *_, lab in examples if lab == label) for label in INTENT_LABELS}
+        figures["model_version"] = intent_model_for(workspace.store).version
+    if json_output:
+        _emit_json(figures)
+        return
+    if "rows_read" in figures:
+        console.print(
+            f"{figures['source']}: {figures['rows_read']} labelled posts read, {figures['rows_stored']} stored, "
+            f"{figures['rows_unchanged']} already there with the same label.",
+            highlight=False,
+        )
+    if "cleared" in figures:
+        console.print(f"{figures['cleared']} examples forgotten.", highlight=False)
+    counts = ", ".join(f"{label} {n}" for label, n in figures["by_label"].items())
+    console.print(f"The store holds {figures['examples']} examples ({counts}).", highlight=False)
+    console.print(f"Intent model: {figures['model_version']}. Run `equilibrio analyze --db {db}` to relabel.")
+
+
 WindowOption = Annotated[
     float, typer.Option("--window-hours", help="A turn counts as answered when the brand replied within this time.")
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from equilibrio.errors import InputError
 from equilibrio.metrics.content_mix import check_promotion_target, content_mix
+from equilibrio.nlp.brand_examples import intent_model_for
 from equilibrio.nlp.cues import CUES_BY_NAME
 from equilibrio.nlp.intent import IntentModel, Mode
 from equilibrio.nlp.language import detect_languages
@@ -113,12 +114,14 @@ def check_draft_text(
 ) -> DraftCheck:
     """Label, probabilities, cues and suggestions for ``text`` (see :func:`equilibrio.check_draft`).
 
-    An empty draft or a target outside (0, 1) is an error rather than a verdict on nothing.
+    An empty draft or a target outside (0, 1) is an error rather than a verdict on nothing. With a
+    store that holds the brand's own labelled posts, the model is the one adapted to them.
     """
     if not text.strip():
         raise InputError("the draft is empty: pass the text of the post to check")
     check_promotion_target(promotion_target)
-    model = model or IntentModel.load()
+    if model is None:
+        model = intent_model_for(store) if store is not None else IntentModel.load()
     lang = detect_languages([text])[0]
     message_lang = lang if lang in ("es", "en") else "en"
     result = model.classify([text], [lang], mode)[0]

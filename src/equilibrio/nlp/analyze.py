@@ -235,11 +235,17 @@ def analyze_store(
     labelled and returns the mode to use instead of ``mode`` (the CLI's backlog limit).
     ``workers`` processes label the batches (spawned, each loading the shipped models); by
     default two when at least :data:`PARALLEL_MIN_POSTS` posts are pending, the machine has two
-    cores or more, and no model was passed in (a passed model is used in this process only).
+    cores or more, and no model was passed in (a passed model is used in this process only). A store
+    holding the brand's own labelled posts (:mod:`equilibrio.nlp.brand_examples`) is labelled by
+    the shipped model adapted to them, in this process too.
     """
     started = time.perf_counter()
     shipped = model is None and sentiment_model is None
-    model = model or IntentModel.load()
+    if model is None:
+        from equilibrio.nlp.brand_examples import intent_model_for
+
+        model = intent_model_for(store)  # the shipped model, adapted to the brand's examples if any
+        shipped = shipped and "adapted" not in model.meta
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
     pending = _count(store, _PENDING_SQL, [model.version])
@@ -250,7 +256,10 @@ def analyze_store(
     if workers is None:
         workers = min(os.cpu_count() or 1, 2) if shipped and pending >= PARALLEL_MIN_POSTS else 1
     elif workers > 1 and not shipped:
-        raise ConfigurationError("workers > 1 load the shipped models; pass no model, or use workers=1")
+        raise ConfigurationError(
+            "workers > 1 load the shipped models, and this run uses another intent model (passed in, or adapted "
+            "to the store's own labelled posts by `equilibrio adapt`): use workers=1"
+        )
     pool = spawn_pool(workers) if workers > 1 else None
     label = partial(_label_with_shipped_model, mode=mode) if pool else partial(label_batch, model=model, mode=mode)
     score = (

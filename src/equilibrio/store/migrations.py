@@ -247,6 +247,19 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         ALTER TABLE accounts_unkeyed RENAME TO accounts;
         """,
     ),
+    (
+        10,
+        "intent_examples: the brand's own labelled posts, which adapt the intent model to it",
+        """
+        CREATE TABLE intent_examples (
+            text VARCHAR PRIMARY KEY,
+            lang VARCHAR NOT NULL,
+            label VARCHAR NOT NULL CHECK (label IN ('promotion', 'conversation', 'value')),
+            source VARCHAR NOT NULL,
+            added_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 CURRENT_VERSION: Final = MIGRATIONS[-1][0]

@@ -1,0 +1,111 @@
+"""A brand's own labelled posts, kept in its store, and the intent model adapted to them.
+
+``equilibrio adapt LABELS.jsonl --db brand.duckdb`` stores the posts (the gold format of
+``equilibrio eval intent``: one JSON object per line with ``lang``, ``text`` and ``label``);
+from then on ``analyze`` and the draft checker on that store use the shipped model adapted to
+them (:func:`equilibrio.nlp.intent_adapt.adapt_intent_model`), and store their labels under the
+adapted model's version, so the posts are labelled again once. Without stored examples, nothing
+changes: the shipped model is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from equilibrio.errors import InputError
+from equilibrio.nlp.intent import IntentModel
+from equilibrio.nlp.intent_eval import read_gold
+from equilibrio.store.duck import Store
+
+Example = tuple[str, str, str]
+"""(text, lang, label)."""
+
+
+@dataclass(frozen=True)
+class ExamplesResult:
+    """What one ``adapt`` run read and kept."""
+
+    source: str
+    rows_read: int
+    rows_stored: int
+    """New texts plus texts whose label or language changed."""
+    rows_unchanged: int
+    examples: int
+    """All the examples the store now holds."""
+    by_label: dict[str, int] = field(default_factory=dict)
+    model_version: str = ""
+
+
+def add_intent_examples(store: Store, path: Path) -> ExamplesResult:
+    """Store the labelled posts of ``path`` (a later label for the same text replaces the earlier one).
+
+    A file that labels one text twice, differently, is refused: which label is meant is unclear.
+    """
+    rows = read_gold(path)
+    labels: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        text = row["text"]
+        if not text.strip():
+            raise InputError(f"{path}: an example has an empty text")
+        earlier = labels.get(text)
+        if earlier is not None and earlier[1] != row["label"]:
+            raise InputError(
+                f"{path}: the text {text[:60]!r} is labelled both {earlier[1]!r} and {row['label']!r}; keep one"
+            )
+        labels[text] = (row["lang"], row["label"])
+    stored = {text: (lang, label) for text, lang, label in stored_intent_examples(store)}
+    changed = {text: value for text, value in labels.items() if stored.get(text) != value}
+    now = dt.datetime.now(dt.UTC)
+    with store.transaction():
+        for text, (lang, label) in changed.items():
+            store.execute(
+                "INSERT OR REPLACE INTO intent_examples (text, lang, label, source, added_at) VALUES (?, ?, ?, ?, ?)",
+                [text, lang, label, str(path), now],
+            )
+    examples = stored_intent_examples(store)
+    return ExamplesResult(
+        source=str(path),
+        rows_read=len(rows),
+        rows_stored=len(changed),
+        rows_unchanged=len(rows) - len(changed),
+        examples=len(examples),
+        by_label=dict(Counter(label for _, _, label in examples)),
+        model_version=intent_model_for(store).version,
+    )
+
+
+def clear_intent_examples(store: Store) -> int:
+    """Forget every stored example; returns how many there were. The shipped model applies again."""
+    count = int(store.fetchone("SELECT count(*) FROM intent_examples")[0])
+    store.execute("DELETE FROM intent_examples")
+    return count
+
+
+def stored_intent_examples(store: Store) -> list[Example]:
+    """The store's examples in a fixed order, so that the adapted model's version is reproducible."""
+    return [(str(t), str(lang), str(label)) for t, lang, label in store.fetchall(_EXAMPLES_SQL)]
+
+
+def intent_model_for(store: Store) -> IntentModel:
+    """The shipped intent model, adapted to the store's examples when it holds any."""
+    return _adapted(tuple(stored_intent_examples(store)))
+
+
+_EXAMPLES_SQL = "SELECT text, lang, label FROM intent_examples ORDER BY text"
+
+
+@lru_cache(maxsize=4)
+def _adapted(examples: tuple[Example, ...]) -> IntentModel:
+    # Adapting takes seconds (the fast tier's fine-tune); analyze and the draft checker ask for
+    # the model again and again with the same examples.
+    shipped = IntentModel.load()
+    if not examples:
+        return shipped
+    from equilibrio.nlp.intent_adapt import adapt_intent_model  # scipy's optimiser, only when needed
+
+    texts, langs, labels = (list(column) for column in zip(*examples, strict=True))
+    return adapt_intent_model(shipped, texts, langs, labels)

@@ -1,0 +1,94 @@
+"""A brand's own labelled posts in its store: `equilibrio adapt`, then analyze and check use the adapted model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from equilibrio.api import Workspace
+from equilibrio.errors import InputError
+from equilibrio.nlp.brand_examples import add_intent_examples, intent_model_for, stored_intent_examples
+from equilibrio.nlp.intent import IntentModel
+from tests.test_cli import run
+
+THANKS = [
+    "Thank you all for the birthday wishes!",
+    "Thanks everyone for the kind messages today!",
+    "We are so grateful for all your wishes, thank you!",
+    "Thank you for celebrating with us!",
+]
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_adapt_then_analyze_and_check_use_the_brands_model(tmp_path: Path, ibm_sample: Path) -> None:
+    db = tmp_path / "brand.duckdb"
+    assert run("ingest", ibm_sample, "--db", db).returncode == 0
+    shipped = IntentModel.load().version
+    rows = [{"lang": "en", "text": t, "label": "conversation"} for t in THANKS]
+    rows += [rows[0], {"lang": "en", "text": "Ambiguous post", "label": "exclude"}]  # a repeat, a skipped row
+    labels = _write(tmp_path / "labels.jsonl", rows)
+    done = run("adapt", labels, "--db", db, "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert (figures["rows_read"], figures["rows_stored"], figures["rows_unchanged"]) == (5, 4, 1)
+    assert figures["examples"] == 4 and figures["by_label"] == {"promotion": 0, "conversation": 4, "value": 0}
+    adapted = figures["model_version"]
+    assert adapted.startswith(shipped + "+own-")
+    # Again with the same file: nothing new, the same model.
+    again = json.loads(run("adapt", labels, "--db", db, "--json").stdout)
+    assert (again["rows_stored"], again["model_version"]) == (0, adapted)
+
+    analyzed = json.loads(run("analyze", "--db", db, "--mode", "fast", "--json").stdout)
+    assert analyzed["model_version"] == adapted and analyzed["labelled"] > 0
+    probe = "Thank you so much for all the lovely birthday messages!"
+    with_store = json.loads(run("check", probe, "--db", db, "--mode", "fast", "--json").stdout)
+    without = json.loads(run("check", probe, "--mode", "fast", "--json").stdout)
+    assert (with_store["model_version"], with_store["label"]) == (adapted, "conversation")
+    assert (without["model_version"], without["label"]) == (shipped, "value")
+
+    cleared = json.loads(run("adapt", "--clear", "--db", db, "--json").stdout)
+    assert (cleared["cleared"], cleared["examples"], cleared["model_version"]) == (4, 0, shipped)
+    relabelled = json.loads(run("analyze", "--db", db, "--mode", "fast", "--json").stdout)
+    assert relabelled["model_version"] == shipped and relabelled["labelled"] == analyzed["labelled"]
+
+
+def test_a_text_labelled_two_ways_is_refused_and_nothing_is_stored(workspace: Workspace, tmp_path: Path) -> None:
+    labels = _write(
+        tmp_path / "labels.jsonl",
+        [
+            {"lang": "en", "text": THANKS[0], "label": "conversation"},
+            {"lang": "en", "text": THANKS[0], "label": "value"},
+        ],
+    )
+    with pytest.raises(InputError, match="labelled both 'conversation' and 'value'"):
+        add_intent_examples(workspace.store, labels)
+    assert stored_intent_examples(workspace.store) == []
+    assert intent_model_for(workspace.store).version == IntentModel.load().version
+
+
+def test_a_later_label_for_the_same_text_replaces_the_earlier(workspace: Workspace, tmp_path: Path) -> None:
+    first = _write(tmp_path / "first.jsonl", [{"lang": "en", "text": THANKS[0], "label": "value"}])
+    second = _write(tmp_path / "second.jsonl", [{"lang": "en", "text": THANKS[0], "label": "conversation"}])
+    add_intent_examples(workspace.store, first)
+    result = add_intent_examples(workspace.store, second)
+    assert result.rows_stored == 1 and result.examples == 1
+    assert stored_intent_examples(workspace.store) == [(THANKS[0], "en", "conversation")]
+
+
+def test_adapt_names_the_bad_line_of_a_labels_file(tmp_path: Path, ibm_sample: Path) -> None:
+    db = tmp_path / "brand.duckdb"
+    assert run("ingest", ibm_sample, "--db", db).returncode == 0
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text(
+        '{"lang": "en", "text": "Hi", "label": "conversation"}\n{"lang": "en", "text": "x", "label": "sale"}\n'
+    )
+    done = run("adapt", bad, "--db", db)
+    assert done.returncode != 0
+    message = " ".join(done.stderr.split())  # the terminal may wrap it
+    assert "labels.jsonl, line 2: label 'sale' is not one of" in message
