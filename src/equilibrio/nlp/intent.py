@@ -373,6 +373,19 @@ def training_text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
+def unit_rows(embeddings: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.floating[Any]]:
+    """Each row scaled to length 1 (a zero row stays zero), so that dot products are cosines.
+
+    >>> unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    array([[0.6, 0.8],
+           [0. , 0. ]])
+    """
+    result: npt.NDArray[np.floating[Any]] = embeddings / np.maximum(
+        np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12
+    )
+    return result
+
+
 def neighbour_vote(
     embeddings: npt.NDArray[np.float32],
     neighbours: npt.NDArray[np.float32],
@@ -392,7 +405,7 @@ def neighbour_vote(
     >>> neighbour_vote(post, neighbours, np.array([0, 1, 0]), k=2, temperature=1).round(2)
     array([[1., 0., 0.]])
     """
-    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(embeddings)
     similarity = np.asarray(unit @ neighbours.T, dtype=np.float64)
     k = min(k, neighbours.shape[0])
     nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
@@ -424,7 +437,7 @@ def vote_weights(
     >>> vote_weights(posts, neighbours, weight=0.5, min_similarity=0.75)
     array([0.5, 0.5, 0. ])
     """
-    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(embeddings)
     closest = np.asarray(unit @ neighbours.T, dtype=np.float64).max(axis=1)
     result: npt.NDArray[np.float64] = np.where(closest >= min_similarity, weight, 0.0)
     return result

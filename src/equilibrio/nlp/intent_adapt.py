@@ -27,7 +27,7 @@ from scipy.optimize import minimize
 from equilibrio.errors import InputError
 from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.features import accurate_features, fast_features
-from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, training_text_key
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, training_text_key, unit_rows
 
 DEFAULT_PENALTY = 1.0
 """Strength of the pull towards the shipped weights (1/2 · penalty · ‖w − w₀‖²).
@@ -92,8 +92,7 @@ def adapt_intent_model(
     )
     neighbour_embeddings, neighbour_labels = model.neighbour_embeddings, model.neighbour_labels
     if neighbour_embeddings is not None and neighbour_labels is not None:
-        unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-        neighbour_embeddings = np.vstack([neighbour_embeddings, unit.astype(np.float16)])
+        neighbour_embeddings = np.vstack([neighbour_embeddings, unit_rows(embeddings).astype(np.float16)])
         neighbour_labels = np.concatenate([neighbour_labels, y.astype(np.int8)])
     return dataclasses.replace(
         model,
