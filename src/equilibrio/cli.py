@@ -439,12 +439,7 @@ def adapt(
     fine-tuned on them, and `analyze` labels every post again once. Labels: promotion, conversation,
     value (the guideline's). Without a file, shows what the store holds.
     """
-    from equilibrio.nlp.brand_examples import (
-        add_intent_examples,
-        clear_intent_examples,
-        intent_model_for,
-        stored_intent_examples,
-    )
+    from equilibrio.nlp.brand_examples import add_intent_examples, clear_intent_examples, intent_examples_summary
 
     _require_store(db)
     if labels is not None and clear:
@@ -458,10 +453,7 @@ def adapt(
                 figures = asdict(add_intent_examples(workspace.store, labels))
         else:
             figures = {}
-        examples = stored_intent_examples(workspace.store)
-        figures["examples"] = len(examples)
-        figures["by_label"] = {label: sum(1 for *_, lab in examples if lab == label) for label in INTENT_LABELS}
-        figures["model_version"] = intent_model_for(workspace.store).version
+        figures.update(intent_examples_summary(workspace.store))
     if json_output:
         _emit_json(figures)
         return

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from equilibrio.errors import InputError
-from equilibrio.nlp.intent import IntentModel
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
 from equilibrio.nlp.intent_eval import read_gold
 from equilibrio.store.duck import Store
 
@@ -36,8 +37,6 @@ class ExamplesResult:
     rows_unchanged: int
     examples: int
     """All the examples the store now holds."""
-    by_label: dict[str, int] = field(default_factory=dict)
-    model_version: str = ""
 
 
 def add_intent_examples(store: Store, path: Path) -> ExamplesResult:
@@ -66,16 +65,24 @@ def add_intent_examples(store: Store, path: Path) -> ExamplesResult:
                 "INSERT OR REPLACE INTO intent_examples (text, lang, label, source, added_at) VALUES (?, ?, ?, ?, ?)",
                 [text, lang, label, str(path), now],
             )
-    examples = stored_intent_examples(store)
     return ExamplesResult(
         source=str(path),
         rows_read=len(rows),
         rows_stored=len(changed),
         rows_unchanged=len(rows) - len(changed),
-        examples=len(examples),
-        by_label=dict(Counter(label for _, _, label in examples)),
-        model_version=intent_model_for(store).version,
+        examples=len(stored_intent_examples(store)),
     )
+
+
+def intent_examples_summary(store: Store) -> dict[str, Any]:
+    """How many examples the store holds, per label, and the intent model they make."""
+    examples = stored_intent_examples(store)
+    counts = Counter(label for _, _, label in examples)
+    return {
+        "examples": len(examples),
+        "by_label": {label: counts[label] for label in INTENT_LABELS},
+        "model_version": intent_model_for(store).version,
+    }
 
 
 def clear_intent_examples(store: Store) -> int:
