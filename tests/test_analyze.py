@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import equilibrio
 from equilibrio.api import Workspace
 from equilibrio.cli import app
-from equilibrio.errors import ConfigurationError, EquilibrioError
+from equilibrio.errors import EquilibrioError
 from equilibrio.nlp.analyze import analyze_store
 from equilibrio.nlp.intent import IntentModel
 from equilibrio.store.duck import Store
@@ -188,10 +190,27 @@ def test_worker_processes_give_the_same_labels(tmp_path: Path, ibm_sample: Path)
     assert stored[2][2] == stored[1][2]  # the same progress, batch by batch, in order
 
 
-def test_worker_processes_refuse_a_model_passed_in(workspace: Workspace, ibm_sample: Path) -> None:
-    workspace.ingest(ibm_sample)
-    with pytest.raises(ConfigurationError, match="workers > 1 load the shipped models"):
-        analyze_store(workspace.store, mode="fast", workers=2, model=IntentModel.load())
+def test_worker_processes_label_with_the_model_passed_in(tmp_path: Path, ibm_sample: Path) -> None:
+    # A model unlike the shipped one (a bias towards promotion): workers that loaded the shipped
+    # model instead of the one given would label the care replies conversation.
+    shipped = IntentModel.load()
+    biased = dataclasses.replace(
+        shipped,
+        version="test-promotion-bias",
+        fast_intercept=(shipped.fast_intercept + np.array([20.0, 0.0, 0.0])).astype(np.float32),
+    )
+    labels: dict[int, list[tuple[object, ...]]] = {}
+    for workers in (1, 2):
+        with Workspace(Store(tmp_path / f"biased_{workers}.duckdb")) as ws:
+            ws.ingest(ibm_sample)
+            result = analyze_store(ws.store, mode="fast", batch_size=40, workers=workers, model=biased)
+            assert result.model_version == "test-promotion-bias"
+            labels[workers] = ws.store.fetchall(
+                "SELECT post_id, model_version, intent FROM post_labels WHERE intent IS NOT NULL ORDER BY post_id"
+            )
+    assert labels[2] == labels[1]
+    assert {intent for _, _, intent in labels[2]} == {"promotion"}
+    assert {version for _, version, _ in labels[2]} == {"test-promotion-bias"}
 
 
 def test_commands_label_a_big_backlog_with_the_fast_tier_alone(

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import partial
 
 import pyarrow as pa
 
@@ -167,17 +167,29 @@ def sentiment_batch(rows: list[dict[str, object]], model: SentimentModel, mode: 
     )
 
 
-@cache
-def _shipped_models() -> tuple[IntentModel, SentimentModel]:
-    return IntentModel.load(), SentimentModel.load()
+# The models of this worker process, sent once by the pool's initializer: whatever the parent
+# labels with (the shipped models, a model passed in, one adapted to the brand's own posts),
+# its workers label with the same.
+_worker_models: tuple[IntentModel, SentimentModel] | None = None
 
 
-def _label_with_shipped_model(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
-    return label_batch(rows, _shipped_models()[0], mode)
+def _install_worker_models(intent_model: IntentModel, sentiment_model: SentimentModel) -> None:
+    global _worker_models
+    _worker_models = (intent_model, sentiment_model)
 
 
-def _sentiment_with_shipped_model(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
-    return sentiment_batch(rows, _shipped_models()[1], mode)
+def _models_in_worker() -> tuple[IntentModel, SentimentModel]:
+    if _worker_models is None:  # pragma: no cover - only reachable if the pool was built without the initializer
+        raise RuntimeError("this worker process was started without its models")
+    return _worker_models
+
+
+def _label_in_worker(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
+    return label_batch(rows, _models_in_worker()[0], mode)
+
+
+def _sentiment_in_worker(rows: list[dict[str, object]], mode: Mode) -> pa.Table:
+    return sentiment_batch(rows, _models_in_worker()[1], mode)
 
 
 def _in_order(
@@ -233,19 +245,17 @@ def analyze_store(
     called as each pass starts, so a progress bar can say which one it is counting.
     ``choose_mode(pending)``, when given, gets the number of posts to label before any is
     labelled and returns the mode to use instead of ``mode`` (the CLI's backlog limit).
-    ``workers`` processes label the batches (spawned, each loading the shipped models); by
-    default two when at least :data:`PARALLEL_MIN_POSTS` posts are pending, the machine has two
-    cores or more, and no model was passed in (a passed model is used in this process only). A store
-    holding the brand's own labelled posts (:mod:`equilibrio.nlp.brand_examples`) is labelled by
-    the shipped model adapted to them, in this process too.
+    ``workers`` processes label the batches (spawned, each sent this run's models once); by
+    default two when at least :data:`PARALLEL_MIN_POSTS` posts are pending and the machine has two
+    cores or more. A store holding the brand's own labelled posts
+    (:mod:`equilibrio.nlp.brand_examples`) is labelled by the shipped model adapted to them, in
+    the workers too.
     """
     started = time.perf_counter()
-    shipped = model is None and sentiment_model is None
     if model is None:
         from equilibrio.nlp.brand_examples import intent_model_for
 
         model = intent_model_for(store)  # the shipped model, adapted to the brand's examples if any
-        shipped = shipped and "adapted" not in model.meta
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
     pending = _count(store, _PENDING_SQL, [model.version])
@@ -254,18 +264,13 @@ def analyze_store(
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
     sentiment_model = sentiment_model or SentimentModel.load()
     if workers is None:
-        workers = min(os.cpu_count() or 1, 2) if shipped and pending >= PARALLEL_MIN_POSTS else 1
-    elif workers > 1 and not shipped:
-        raise ConfigurationError(
-            "workers > 1 load the shipped models, and this run uses another intent model (passed in, or adapted "
-            "to the store's own labelled posts by `equilibrio adapt`): use workers=1"
-        )
-    pool = spawn_pool(workers) if workers > 1 else None
-    label = partial(_label_with_shipped_model, mode=mode) if pool else partial(label_batch, model=model, mode=mode)
+        workers = min(os.cpu_count() or 1, 2) if pending >= PARALLEL_MIN_POSTS else 1
+    elif workers < 1:
+        raise ConfigurationError(f"workers must be at least 1, got {workers}")
+    pool = spawn_pool(workers, _install_worker_models, (model, sentiment_model)) if workers > 1 else None
+    label = partial(_label_in_worker, mode=mode) if pool else partial(label_batch, model=model, mode=mode)
     score = (
-        partial(_sentiment_with_shipped_model, mode=mode)
-        if pool
-        else partial(sentiment_batch, model=sentiment_model, mode=mode)
+        partial(_sentiment_in_worker, mode=mode) if pool else partial(sentiment_batch, model=sentiment_model, mode=mode)
     )
     brand = audience = routed = done = 0
     try:

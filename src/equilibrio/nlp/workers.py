@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from equilibrio.errors import ConfigurationError
 
 
-def spawn_pool(workers: int) -> ProcessPoolExecutor:
-    """``workers`` fresh processes.
+def spawn_pool(
+    workers: int, initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    """``workers`` fresh processes, each running ``initializer(*initargs)`` once as it starts.
 
     "spawn", not fork: the parent may already run Polars' and DuckDB's thread pools, which a
     forked child would inherit in an undefined state.
     """
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
 
 
 def workers_stopped(what: str) -> ConfigurationError:
