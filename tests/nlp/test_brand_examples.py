@@ -9,6 +9,7 @@ import pytest
 
 from equilibrio.api import Workspace
 from equilibrio.errors import InputError
+from equilibrio.insights.balance import balance_analysis
 from equilibrio.nlp.brand_examples import add_intent_examples, intent_model_for, stored_intent_examples
 from equilibrio.nlp.intent import IntentModel
 from tests.test_cli import run
@@ -92,3 +93,35 @@ def test_adapt_names_the_bad_line_of_a_labels_file(tmp_path: Path, ibm_sample: P
     assert done.returncode != 0
     message = " ".join(done.stderr.split())  # the terminal may wrap it
     assert "labels.jsonl, line 2: label 'sale' is not one of" in message
+
+
+def test_the_report_says_which_intent_model_labelled_the_mix(
+    workspace: Workspace, tmp_path: Path, ibm_sample: Path
+) -> None:
+    workspace.ingest(ibm_sample)
+    shipped = IntentModel.load().version
+
+    def labelling(lang: str = "en") -> dict[str, object]:
+        result: dict[str, object] = balance_analysis(workspace.store, lang=lang, with_attribute_model=False)[
+            "intent_labelling"
+        ]
+        return result
+
+    assert labelling()["statement"] is None  # nothing labelled yet
+    workspace.analyze(mode="fast")
+    shipped_labels = labelling()
+    assert (shipped_labels["adapted"], shipped_labels["stale"], shipped_labels["own_examples"]) == (False, False, 0)
+    assert f"the shipped model {shipped}" in str(shipped_labels["statement"])
+
+    rows = [{"lang": "en", "text": t, "label": "conversation"} for t in THANKS]
+    add_intent_examples(workspace.store, _write(tmp_path / "labels.jsonl", rows))
+    stale = labelling()  # examples added, labels still the shipped model's
+    assert stale["stale"] and "equilibrio analyze" in str(stale["statement"])
+
+    workspace.analyze(mode="fast")
+    adapted = labelling("es")
+    assert (adapted["adapted"], adapted["stale"], adapted["own_examples"]) == (True, False, 4)
+    assert adapted["statement"] == (
+        f"Intenciones etiquetadas por {intent_model_for(workspace.store).version}: el modelo incluido adaptado a 4 "
+        "publicaciones tuyas etiquetadas."
+    )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from equilibrio.errors import ConfigurationError
 from equilibrio.nlp.intent import INTENT_LABELS
+from equilibrio.nlp.intent_adapt import ADAPTED_VERSION_MARK
 from equilibrio.store.duck import Store
 
 Period = Literal["week", "month"]
@@ -24,6 +25,33 @@ FROM post_labels l JOIN posts p USING (post_id)
 WHERE p.is_brand AND l.intent IS NOT NULL
 GROUP BY ALL ORDER BY period, l.intent
 """
+
+_LABELLING_MODELS_SQL = """
+SELECT l.model_version, count(*) AS brand_posts
+FROM post_labels l JOIN posts p USING (post_id)
+WHERE p.is_brand AND l.intent IS NOT NULL
+GROUP BY l.model_version ORDER BY brand_posts DESC, l.model_version
+"""
+
+
+def intent_labelling(store: Store) -> dict[str, Any]:
+    """Which intent models labelled the brand posts, and how many of the brand's own labelled posts
+    (``equilibrio adapt``) the store holds: a reader of the mix should know whose model it is.
+
+    >>> intent_labelling(Store(None))
+    {'models': [], 'own_examples': 0, 'adapted': False, 'stale': False}
+    """
+    versions = [(str(version), int(posts)) for version, posts in store.fetchall(_LABELLING_MODELS_SQL)]
+    own_examples = int(store.fetchone("SELECT count(*) FROM intent_examples")[0])
+    adapted = [version for version, _ in versions if ADAPTED_VERSION_MARK in version]
+    models = [{"model_version": version, "brand_posts": posts} for version, posts in versions]
+    return {
+        "models": models,
+        "own_examples": own_examples,
+        "adapted": bool(adapted),
+        # Labels made before the examples were added (or after they were cleared): analyze relabels them.
+        "stale": bool(models) and (len(models) > 1 or bool(own_examples) != bool(adapted)),
+    }
 
 
 def check_promotion_target(target: float) -> float:

@@ -35,6 +35,9 @@ DEFAULT_PENALTY = 1.0
 Chosen out of fold among 0.1, 1 and 10 (and 0.3, 1, 3 with 20 posts): 0.1 gains most in English
 but starts to cost Spanish, 10 gains least."""
 
+ADAPTED_VERSION_MARK = "+own-"
+"""An adapted model's version is the base version, this mark and a hash of the examples."""
+
 
 def adapt_intent_model(
     model: IntentModel,
@@ -84,7 +87,7 @@ def adapt_intent_model(
     for text, lang, label in zip(texts, langs, labels, strict=True):
         examples.update(f"{lang}\t{label}\t{text}\n".encode())
     examples.update(f"penalty {penalty}".encode())
-    version = f"{model.version}+own-{examples.hexdigest()[:8]}"
+    version = f"{model.version}{ADAPTED_VERSION_MARK}{examples.hexdigest()[:8]}"
     meta = dict(model.meta)
     meta["adapted"] = {"base_version": model.version, "examples": len(texts), "penalty": penalty}
     meta["training_text_sha1"] = sorted(
