@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,16 +209,7 @@ def test_report_escapes_post_text(workspace: Workspace, tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # ...as text
 
 
-def _chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
-        pytest.skip("chromium not installed")
-    return found
-
-
-def _open_in_browser(page_path: Path) -> tuple[list[str], list[str], str]:
+def _open_in_browser(page_path: Path, chromium: str) -> tuple[list[str], list[str], str]:
     """Open a report in Debian's chromium; return the rendered chart names, the page's errors
     (console errors, uncaught exceptions and any dialog, which only injected script would open)
     and the text of the most promotional posts."""
@@ -227,7 +217,7 @@ def _open_in_browser(page_path: Path) -> tuple[list[str], list[str], str]:
 
     errors: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page()
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -243,8 +233,8 @@ def _open_in_browser(page_path: Path) -> tuple[list[str], list[str], str]:
     return rendered, errors, promotional
 
 
-def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_path: Path) -> None:
-    rendered, errors, promotional = _open_in_browser(_xss_workspace(workspace, tmp_path))
+def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_path: Path, chromium: str) -> None:
+    rendered, errors, promotional = _open_in_browser(_xss_workspace(workspace, tmp_path), chromium)
     assert len(rendered) >= 3
     assert promotional.count('<script>alert("x")</script>') == 1
     assert errors == []
@@ -259,7 +249,7 @@ def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_
     ],
 )
 def test_full_report_on_real_timelines(
-    workspace: Workspace, shared_data: Path, tmp_path: Path, name: str, brands: list[str], lang: Lang
+    workspace: Workspace, shared_data: Path, tmp_path: Path, chromium: str, name: str, brands: list[str], lang: Lang
 ) -> None:
     workspace.add_brands(brands)
     workspace.ingest(shared_data / "brand_posts" / name)
@@ -279,6 +269,6 @@ def test_full_report_on_real_timelines(
         assert analysis["attribute_model"]["statement"].startswith("Frente a mensajes")
         assert analysis["balance_curve"]["engagement"]["statement"].startswith(("en las semanas", "los datos no"))
     page = render_report(workspace.store, tmp_path / "report.html", lang=lang, data=data)
-    rendered, errors, _ = _open_in_browser(page)
+    rendered, errors, _ = _open_in_browser(page, chromium)
     assert {"mix", "curve_engagement", "engagement", "attributes"} <= set(rendered)
     assert errors == []

@@ -777,6 +777,33 @@ def report(
     console.print(f"Report written: [bold green]{path.resolve()}[/]")
 
 
+@app.command()
+def serve(
+    db: DbOption = Path("equilibrio.duckdb"),
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default answers this machine only.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    target: TargetOption = None,
+    analyze_first: AnalyzeFirstOption = True,
+) -> None:
+    """Open the web app on a store: the balance at a glance, the draft checker, the unanswered queue.
+
+    The app holds the store while it runs (DuckDB lets one process write a file): stop it (Ctrl+C)
+    before ingesting more.
+    """
+    from equilibrio.app import create_app
+    from equilibrio.app import serve as run_app
+
+    with _open_store(db, analyze_first=analyze_first) as workspace:
+        web_app = create_app(workspace, promotion_target=target)
+        console.print(f"equilibrio on [bold green]http://{host}:{port}/[/] (Ctrl+C to stop)")
+        try:
+            run_app(web_app, host=host, port=port)
+        except KeyboardInterrupt:  # uvicorn shuts down on Ctrl+C, then raises it again for the caller
+            console.print("stopped; the store is closed")
+
+
 @eval_app.command("sentiment")
 def eval_sentiment(
     text_file: Annotated[Path, typer.Argument(help="One message per line (xlm-t *_text.txt).")],

@@ -335,6 +335,21 @@ def render_report(
     ...     render_report(Store(None), Path(folder) / "report.html").stat().st_size > 1_000_000
     True
     """
+    html_text = report_html(store, lang=lang, rule=rule, promotion_target=promotion_target, title=title, data=data)
+    path.write_text(html_text, encoding="utf-8")
+    return path
+
+
+def report_html(
+    store: Store,
+    *,
+    lang: Lang = "en",
+    rule: Rule = "80/20",
+    promotion_target: float | None = None,
+    title: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> str:
+    """The balance report as one self-contained HTML page (what :func:`render_report` writes)."""
     if data is None:
         data = report_data(store, lang=lang, rule=rule, promotion_target=promotion_target)
     analysis, network = data["analysis"], data["_network"]
@@ -354,7 +369,7 @@ def render_report(
         "attributes": _embed(_attributes_chart(analysis, words, lang)),
         "network": _embed(_network_chart(network)),
     }
-    html_text = _ENV.get_template("balance.html.j2").render(
+    return _ENV.get_template("balance.html.j2").render(
         a=analysis,
         network=data["network"],
         charts=charts,
@@ -366,8 +381,6 @@ def render_report(
         version=__version__,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    path.write_text(html_text, encoding="utf-8")
-    return path
 
 
 def report_json(data: dict[str, Any]) -> str:
