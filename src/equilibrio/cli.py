@@ -281,7 +281,8 @@ def demo(
     console.print(f"Balance score: {_fmt(result.balance_score)}/100 (parts and advice in the report).")
     console.print(
         f"\nStore: {result.db_path}\nImport overview: {result.html_path}\n"
-        f"Open the balance report: [bold green]{result.report_path}[/]"
+        f"Open the balance report: [bold green]{result.report_path}[/]\n"
+        f"Or browse the store and check drafts in the web app: equilibrio serve --db {result.db_path}"
     )
 
 
@@ -795,6 +796,11 @@ def serve(
     from equilibrio.app import create_app
     from equilibrio.app import serve as run_app
 
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(
+            f"Listening on {host}: the app has no login, so anyone who can reach this address reads the store "
+            "and its audience's messages."
+        )
     with _open_store(db, analyze_first=analyze_first) as workspace:
         web_app = create_app(workspace, promotion_target=target)
         console.print(f"equilibrio on [bold green]http://{host}:{port}/[/] (Ctrl+C to stop)")
