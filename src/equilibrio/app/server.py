@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
@@ -35,10 +36,13 @@ from equilibrio.errors import EquilibrioError
 from equilibrio.insights.balance import Lang
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, check_draft_text
 from equilibrio.nlp.brand_examples import intent_model_for
+from equilibrio.nlp.embeddings import embed
 from equilibrio.report.balance_report import report_data, report_html, report_json
 
 MAX_DRAFT_CHARACTERS: Final = 5_000  # far above any platform's limit; a bigger body is not a post
 MAX_INBOX_ROWS: Final = 500
+QUEUE_ON_PAGE: Final = 20
+QUEUE_SECONDS: Final = 60.0
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 _ENV = jinja2.Environment(
@@ -114,12 +118,16 @@ class EquilibrioApp:
         self._lock = threading.Lock()
         self._data: dict[Lang, dict[str, Any]] = {}
         self._reports: dict[Lang, str] = {}
+        self._queues: dict[int, tuple[float, list[dict[str, Any]]]] = {}
 
     def warm_up(self) -> None:
         """Load the models and compute the figures now, so that the first visitor does not wait."""
         with self._lock:
             intent_model_for(self.workspace.store)
+        embed(["load the encoder"])  # the accurate tier's, used for the drafts the fast tier is unsure of
+        self.check("A first draft loads the language detector")
         self.data("en")
+        self.inbox(QUEUE_ON_PAGE)
 
     def data(self, lang: Lang) -> dict[str, Any]:
         with self._lock:
@@ -140,14 +148,19 @@ class EquilibrioApp:
             return check_draft_text(text, store=self.workspace.store, promotion_target=target).to_dict()
 
     def inbox(self, limit: int) -> list[dict[str, Any]]:
+        # The queue's waiting times move with the clock, not only with the store: kept a minute.
         with self._lock:
-            return self.workspace.inbox(limit)
+            now = time.monotonic()
+            kept = self._queues.get(limit)
+            if kept is None or now - kept[0] > QUEUE_SECONDS:
+                kept = self._queues[limit] = (now, self.workspace.inbox(limit))
+            return kept[1]
 
     def page(self, lang: Lang) -> str:
         analysis = self.data(lang)["analysis"]
         return _ENV.get_template("app.html.j2").render(
             a=analysis,
-            queue=self.inbox(20),
+            queue=self.inbox(QUEUE_ON_PAGE),
             words=_WORDS[lang],
             lang=lang,
             other_lang="es" if lang == "en" else "en",
