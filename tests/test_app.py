@@ -33,10 +33,14 @@ def _request(url: str, body: bytes | None = None) -> tuple[int, str, dict[str, s
         return error.code, error.read().decode("utf-8"), dict(error.headers)
 
 
-def _check(base: str, payload: Any) -> tuple[int, dict[str, Any]]:
-    status, body, _ = _request(f"{base}/api/check", json.dumps(payload).encode("utf-8"))
+def _post(url: str, payload: Any) -> tuple[int, dict[str, Any]]:
+    status, body, _ = _request(url, json.dumps(payload).encode("utf-8") if payload is not None else b"")
     result: dict[str, Any] = json.loads(body)
     return status, result
+
+
+def _check(base: str, payload: Any) -> tuple[int, dict[str, Any]]:
+    return _post(f"{base}/api/check", payload)
 
 
 @pytest.fixture
@@ -85,7 +89,8 @@ def test_the_api_answers_over_http(served: str) -> None:
     ("path", "body", "status", "message"),
     [
         ("/api/check", b"not json", 400, "must be JSON"),
-        ("/api/check", b'{"draft": "hola"}', 400, '"text" string'),
+        ("/api/check", b'{"draft": "hola"}', 400, 'like {"text": "..."}'),
+        ("/api/examples", b'{"post_id": 7, "label": "value"}', 400, 'like {"post_id": "...", "label": "..."}'),
         ("/api/check", b'{"text": "   "}', 400, "the draft is empty"),
         ("/api/check", json.dumps({"text": "a" * 6_000}).encode(), 413, "at most 5,000"),
         ("/api/inbox?limit=0", None, 400, "between 1 and 500"),
@@ -169,3 +174,54 @@ def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(tmp_path: Path, ibm_
     # it labelled the new posts on the way, as the other store commands do
     with Workspace(Store(db)) as workspace:
         assert workspace.store.fetchone("SELECT count(*) FROM post_labels")[0] == workspace.info()["posts"]
+
+
+def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> None:
+    status, body, _ = _request(f"{served}/api/to-label?limit=5")
+    offered = json.loads(body)
+    assert status == 200 and len(offered) == 5
+    confidences = [post["confidence"] for post in offered]
+    assert confidences == sorted(confidences)  # least sure first
+
+    for post in offered[:3]:
+        status, counts = _post(f"{served}/api/examples", {"post_id": post["post_id"], "label": "conversation"})
+        assert status == 200
+    assert counts == {"examples": 3, "by_label": {"promotion": 0, "conversation": 3, "value": 0}}
+    assert _post(f"{served}/api/examples", {"post_id": offered[0]["post_id"], "label": "spam"})[0] == 400
+    assert _post(f"{served}/api/examples", {"post_id": "twitter:nope", "label": "value"})[0] == 404
+
+    status, started = _post(f"{served}/api/relabel", None)
+    assert status == 202 and started["status"] in ("running", "done")
+    deadline = time.monotonic() + 300
+    while (state := json.loads(_request(f"{served}/api/relabel")[1]))["status"] == "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.5)
+    assert state["status"] == "done", state
+    assert "+own-" in state["model_version"] and state["labelled"] > 0
+
+    labelling = json.loads(_request(f"{served}/api/summary")[1])["analysis"]["intent_labelling"]
+    assert (labelling["adapted"], labelling["own_examples"], labelling["stale"]) == (True, 3, False)
+    still_offered = {post["text"] for post in json.loads(_request(f"{served}/api/to-label?limit=500")[1])}
+    assert not still_offered & {post["text"] for post in offered[:3]}
+
+
+def test_labelling_in_a_real_browser(served: str, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+        page.goto(f"{served}/")
+        page.click("text=Teach the model your brand")
+        first = page.locator(".post").first
+        first.locator("button[data-label=value]").click()
+        first.locator(".saved").filter(has_text="saved as value").wait_for(timeout=30_000)
+        count = page.locator("#example-count").inner_text()
+        breakdown = page.locator("#example-breakdown").inner_text()
+        browser.close()
+    assert count == "1" and breakdown == "promotion 0, conversation 0, value 1"
+    assert errors == []

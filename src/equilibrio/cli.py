@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from equilibrio._version import __version__
 from equilibrio.api import Workspace
 from equilibrio.errors import ConfigurationError, EquilibrioError
 from equilibrio.io import IMPORTERS
+from equilibrio.nlp.analyze import routed_backlog_limit
 from equilibrio.nlp.intent import INTENT_LABELS, MODES, Mode
 from equilibrio.store.duck import Store
 from equilibrio.store.ingest import IngestResult
@@ -502,23 +502,8 @@ def _open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
     return workspace
 
 
-# Above this many new posts, commands that label on the way use the fast tier alone. Routed mode
-# sends the fast tiers' uncertain posts to the e5 tier, which encodes about 60 texts/s here (49% of
-# held-out tweets for sentiment, 10% of brand posts for intent): on a 10M-post store, hours of work
-# behind `equilibrio conversation`. `equilibrio analyze` always uses the mode it is given.
-ROUTED_BACKLOG_LIMIT = 50_000
-
-
-def _backlog_limit() -> int:
-    value = os.environ.get("EQUILIBRIO_ROUTED_BACKLOG", str(ROUTED_BACKLOG_LIMIT))
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigurationError(f"EQUILIBRIO_ROUTED_BACKLOG must be a whole number of posts, not {value!r}") from None
-
-
 def _analyze_quietly(workspace: Workspace) -> None:
-    limit = _backlog_limit()
+    limit = routed_backlog_limit()
 
     def choose_mode(pending: int) -> Mode:
         if pending <= limit:

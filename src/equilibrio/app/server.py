@@ -15,11 +15,14 @@ and kept.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any, Final
 
 import jinja2
@@ -35,14 +38,24 @@ from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
 from equilibrio.insights.balance import Lang
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, check_draft_text
-from equilibrio.nlp.brand_examples import intent_model_for
+from equilibrio.nlp.analyze import routed_backlog_limit
+from equilibrio.nlp.brand_examples import (
+    intent_model_for,
+    posts_to_label,
+    store_intent_examples,
+    stored_intent_examples,
+)
 from equilibrio.nlp.embeddings import embed
+from equilibrio.nlp.intent import INTENT_LABELS, Mode
 from equilibrio.report.balance_report import report_data, report_html, report_json
+
+logger = logging.getLogger(__name__)
 
 MAX_DRAFT_CHARACTERS: Final = 5_000  # far above any platform's limit; a bigger body is not a post
 MAX_INBOX_ROWS: Final = 500
 QUEUE_ON_PAGE: Final = 20
 QUEUE_SECONDS: Final = 60.0
+POSTS_TO_LABEL: Final = 20
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 _ENV = jinja2.Environment(
@@ -75,6 +88,19 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "advice": "What to do",
         "other_lang": "Español",
         "no_data": "no data",
+        "teach": "Teach the model your brand",
+        "teach_intro": "The model was trained on other brands; it reads a new one less well, in English most. "
+        "Label the posts it is least sure of (about 40 is worth it), then relabel the store: the mix, the score "
+        "and the draft checker then use the model adapted to your labels.",
+        "model_says": "the model says",
+        "saved_as": "saved as",
+        "labelled_so_far": "Your labelled posts",
+        "relabel": "Relabel the store with my labels",
+        "relabelling": "Relabelling",
+        "relabel_done": "Done: the store is labelled by",
+        "nothing_to_label": "No brand post left to label.",
+        "back": "Back to the overview",
+        "label_names": "promotion|conversation|value",
     },
     "es": {
         "title": "equilibrio",
@@ -99,6 +125,19 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "advice": "Qué hacer",
         "other_lang": "English",
         "no_data": "sin datos",
+        "teach": "Enseña tu marca al modelo",
+        "teach_intro": "El modelo se entrenó con otras marcas; lee peor una nueva, sobre todo en inglés. Etiqueta las "
+        "publicaciones de las que está menos seguro (con unas 40 vale la pena) y vuelve a etiquetar el almacén: la "
+        "mezcla, la puntuación y el revisor de borradores usarán el modelo adaptado a tus etiquetas.",
+        "model_says": "el modelo dice",
+        "saved_as": "guardada como",
+        "labelled_so_far": "Tus publicaciones etiquetadas",
+        "relabel": "Volver a etiquetar con mis etiquetas",
+        "relabelling": "Etiquetando",
+        "relabel_done": "Listo: el almacén está etiquetado por",
+        "nothing_to_label": "No quedan publicaciones de la marca por etiquetar.",
+        "back": "Volver al resumen",
+        "label_names": "promoción|conversación|valor",
     },
 }
 
@@ -119,6 +158,8 @@ class EquilibrioApp:
         self._data: dict[Lang, dict[str, Any]] = {}
         self._reports: dict[Lang, str] = {}
         self._queues: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+        self._relabel: dict[str, Any] = {"status": "idle"}
+        self._relabel_guard = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the models and compute the figures now, so that the first visitor does not wait."""
@@ -156,6 +197,79 @@ class EquilibrioApp:
                 kept = self._queues[limit] = (now, self.workspace.inbox(limit))
             return kept[1]
 
+    def examples(self) -> dict[str, Any]:
+        with self._lock:
+            labels = Counter(label for _, _, label in stored_intent_examples(self.workspace.store))
+        return {"examples": sum(labels.values()), "by_label": {label: labels[label] for label in INTENT_LABELS}}
+
+    def add_example(self, post_id: str, label: str) -> dict[str, Any]:
+        """Keep a brand post's label, given by a person, among the store's examples."""
+        if label not in INTENT_LABELS:
+            raise _BadRequest(f"label must be one of {', '.join(INTENT_LABELS)}, not {label!r}")
+        with self._lock:
+            rows = self.workspace.store.fetchall(
+                "SELECT p.text, l.lang FROM posts p JOIN post_labels l USING (post_id) "
+                "WHERE p.post_id = ? AND p.is_brand AND l.lang IN ('es', 'en')",
+                [post_id],
+            )
+            if not rows:
+                raise _BadRequest(f"no labelled brand post in Spanish or English has the id {post_id!r}", 404)
+            (text, lang), *_ = rows
+            store_intent_examples(self.workspace.store, [(str(text), str(lang), label)], "web app")
+        return self.examples()
+
+    def to_label(self, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return posts_to_label(self.workspace.store, limit)
+
+    def relabel_status(self) -> dict[str, Any]:
+        return dict(self._relabel)
+
+    def start_relabel(self) -> dict[str, Any]:
+        """Label the store again with the model adapted to its examples, in a thread; poll the status."""
+        with self._relabel_guard:
+            if self._relabel["status"] != "running":
+                self._relabel = {"status": "running", "stage": "adapting the model", "done": 0, "total": None}
+                threading.Thread(target=self._run_relabel, daemon=True, name="equilibrio-relabel").start()
+            return dict(self._relabel)
+
+    def _run_relabel(self) -> None:
+        limit = routed_backlog_limit()
+
+        def choose_mode(pending: int) -> Mode:
+            return "routed" if pending <= limit else "fast"
+
+        def progress(done: int, total: int) -> None:
+            self._relabel = {**self._relabel, "done": done, "total": total}
+
+        def on_stage(stage: str) -> None:
+            self._relabel = {**self._relabel, "stage": stage, "done": 0, "total": None}
+
+        try:
+            with self._lock:
+                result = self.workspace.analyze(progress=progress, on_stage=on_stage, choose_mode=choose_mode)
+                self._data.clear()  # the mix, the score and the report change with the labels
+                self._reports.clear()
+                self._queues.clear()
+            self._relabel = {"status": "done", **asdict(result)}
+        except Exception as exc:  # reported to the page; the store keeps every batch that finished
+            logger.exception("relabelling failed")
+            self._relabel = {"status": "failed", "error": str(exc)}
+
+    def label_page(self, lang: Lang) -> str:
+        return _ENV.get_template("label.html.j2").render(
+            posts=self.to_label(POSTS_TO_LABEL),
+            counts=self.examples(),
+            labels=INTENT_LABELS,
+            words=_WORDS[lang],
+            lang=lang,
+            store_name=self._store_name(),
+            version=__version__,
+        )
+
+    def _store_name(self) -> str:
+        return self.workspace.path.name if self.workspace.path else "in memory"
+
     def page(self, lang: Lang) -> str:
         analysis = self.data(lang)["analysis"]
         return _ENV.get_template("app.html.j2").render(
@@ -164,7 +278,7 @@ class EquilibrioApp:
             words=_WORDS[lang],
             lang=lang,
             other_lang="es" if lang == "en" else "en",
-            store_name=self.workspace.path.name if self.workspace.path else "in memory",
+            store_name=self._store_name(),
             version=__version__,
         )
 
@@ -194,17 +308,23 @@ def _json(payload: object, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, media_type="application/json", headers=_HEADERS)
 
 
-async def _draft_text(request: Request) -> str:
+async def _json_object(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
+    """The request's JSON object, whose ``fields`` must all be strings."""
     body = await request.body()
     if len(body) > 4 * MAX_DRAFT_CHARACTERS + 1_000:
-        raise _BadRequest(f"the request is too large for a draft (at most {MAX_DRAFT_CHARACTERS:,} characters)", 413)
+        raise _BadRequest(f"the request is too large (a draft has at most {MAX_DRAFT_CHARACTERS:,} characters)", 413)
+    shape = "{" + ", ".join(f'"{name}": "..."' for name in fields) + "}"
     try:
         payload = json.loads(body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _BadRequest(f'the body must be JSON like {{"text": "..."}}: {exc}') from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
-        raise _BadRequest('the body must be a JSON object with a "text" string')
-    text: str = payload["text"]
+        raise _BadRequest(f"the body must be JSON like {shape}: {exc}") from None
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(name), str) for name in fields):
+        raise _BadRequest(f"the body must be a JSON object of strings like {shape}")
+    return {name: payload[name] for name in fields}
+
+
+async def _draft_text(request: Request) -> str:
+    text = (await _json_object(request, ("text",)))["text"]
     if len(text) > MAX_DRAFT_CHARACTERS:
         raise _BadRequest(f"the draft has {len(text):,} characters; at most {MAX_DRAFT_CHARACTERS:,} are checked", 413)
     return text
@@ -255,6 +375,28 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
         text = await _draft_text(request)
         return _json(await run_in_threadpool(state.check, text))
 
+    @errors_as_json
+    async def label_page(request: Request) -> Response:
+        page = await run_in_threadpool(state.label_page, _lang(request))
+        return HTMLResponse(page, headers=_HEADERS)
+
+    @errors_as_json
+    async def examples(request: Request) -> Response:
+        if request.method == "GET":
+            return _json(await run_in_threadpool(state.examples))
+        payload = await _json_object(request, ("post_id", "label"))
+        return _json(await run_in_threadpool(state.add_example, payload["post_id"], payload["label"]))
+
+    @errors_as_json
+    async def to_label(request: Request) -> Response:
+        return _json(await run_in_threadpool(state.to_label, _limit(request)))
+
+    @errors_as_json
+    async def relabel(request: Request) -> Response:
+        if request.method == "GET":
+            return _json(state.relabel_status())
+        return _json(state.start_relabel(), 202)
+
     async def no_icon(request: Request) -> Response:
         return Response(status_code=204)
 
@@ -265,6 +407,10 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
             Route("/api/summary", summary),
             Route("/api/inbox", inbox),
             Route("/api/check", check, methods=["POST"]),
+            Route("/label", label_page),
+            Route("/api/examples", examples, methods=["GET", "POST"]),
+            Route("/api/to-label", to_label),
+            Route("/api/relabel", relabel, methods=["GET", "POST"]),
             Route("/favicon.ico", no_icon),  # browsers ask for it on every page; the report has none
         ]
     )

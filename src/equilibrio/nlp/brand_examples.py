@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,30 +49,71 @@ def add_intent_examples(store: Store, path: Path) -> ExamplesResult:
     labels: dict[str, tuple[str, str]] = {}
     for row in rows:
         text = row["text"]
-        if not text.strip():
-            raise InputError(f"{path}: an example has an empty text")
         earlier = labels.get(text)
         if earlier is not None and earlier[1] != row["label"]:
             raise InputError(
                 f"{path}: the text {text[:60]!r} is labelled both {earlier[1]!r} and {row['label']!r}; keep one"
             )
         labels[text] = (row["lang"], row["label"])
+    stored_now = store_intent_examples(store, [(t, lang, label) for t, (lang, label) in labels.items()], str(path))
+    return ExamplesResult(
+        source=str(path),
+        rows_read=len(rows),
+        rows_stored=stored_now,
+        rows_unchanged=len(rows) - stored_now,
+        examples=len(stored_intent_examples(store)),
+    )
+
+
+def store_intent_examples(store: Store, examples: Sequence[Example], source: str) -> int:
+    """Keep ``examples`` (text, lang, label) in the store, from ``source``; returns how many were
+    new or changed. A text already stored gets the new label: the latest word of the brand counts.
+
+    >>> with Store(None) as store:
+    ...     store_intent_examples(store, [("Gracias por escribirnos", "es", "conversation")], "web app")
+    1
+    """
+    for text, lang, label in examples:
+        if not text.strip():
+            raise InputError(f"{source}: an example has an empty text")
+        if label not in INTENT_LABELS:
+            raise InputError(f"{source}: label must be one of {', '.join(INTENT_LABELS)}, not {label!r}")
+        if lang not in ("es", "en"):
+            raise InputError(f"{source}: lang must be 'es' or 'en', not {lang!r}")
     stored = {text: (lang, label) for text, lang, label in stored_intent_examples(store)}
-    changed = {text: value for text, value in labels.items() if stored.get(text) != value}
+    changed = {text: (lang, label) for text, lang, label in examples if stored.get(text) != (lang, label)}
     now = dt.datetime.now(dt.UTC)
     with store.transaction():
         for text, (lang, label) in changed.items():
             store.execute(
                 "INSERT OR REPLACE INTO intent_examples (text, lang, label, source, added_at) VALUES (?, ?, ?, ?, ?)",
-                [text, lang, label, str(path), now],
+                [text, lang, label, source, now],
             )
-    return ExamplesResult(
-        source=str(path),
-        rows_read=len(rows),
-        rows_stored=len(changed),
-        rows_unchanged=len(rows) - len(changed),
-        examples=len(stored_intent_examples(store)),
-    )
+    return len(changed)
+
+
+_LEAST_SURE_SQL = """
+SELECT p.post_id, p.text, l.lang, l.intent, greatest(l.p_promotion, l.p_conversation, l.p_value) AS confidence
+FROM posts p JOIN post_labels l USING (post_id)
+WHERE p.is_brand AND l.intent IS NOT NULL AND l.lang IN ('es', 'en')
+  AND p.text NOT IN (SELECT text FROM intent_examples)
+QUALIFY row_number() OVER (PARTITION BY p.text ORDER BY p.post_id) = 1
+ORDER BY confidence, p.post_id
+LIMIT ?
+"""
+
+
+def posts_to_label(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """The brand's labelled posts the intent model is least sure of, not yet among the examples.
+
+    What a person labels here teaches the model most per post (uncertainty sampling); each text
+    appears once, however often the brand repeated it.
+    """
+    rows = store.fetchall(_LEAST_SURE_SQL, [limit])
+    return [
+        {"post_id": post_id, "text": text, "lang": lang, "intent": intent, "confidence": round(float(conf), 4)}
+        for post_id, text, lang, intent, conf in rows
+    ]
 
 
 def intent_examples_summary(store: Store) -> dict[str, Any]:
