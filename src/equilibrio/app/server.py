@@ -5,7 +5,11 @@
 
 - ``GET /`` the app page (``?lang=es`` for Spanish), ``GET /report`` the full balance report;
 - ``POST /api/check`` with ``{"text": "..."}``: the draft check (label, probabilities, cues, suggestions);
-- ``GET /api/summary``: the report's figures as JSON; ``GET /api/inbox?limit=N``: the unanswered queue.
+- ``GET /api/summary``: the report's figures as JSON; ``GET /api/inbox?limit=N``: the unanswered queue;
+- ``GET /label``: the brand posts the intent model is least sure of, to label with one click
+  (``GET /api/to-label``, ``POST /api/examples`` with ``{"post_id": ..., "label": ...}``), then
+  ``POST /api/relabel`` labels the store again with the model adapted to them, in a thread
+  (``GET /api/relabel`` says how far it is).
 
 One DuckDB connection serves every request behind a lock: DuckDB lets one process write a store
 file, and this process holds it while the app runs, so the figures are computed once per language
