@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
 def expected_calibration_error(probabilities: npt.NDArray[np.float64], truth: Sequence[int], bins: int = 10) -> float:
@@ -38,6 +37,10 @@ def classification_scores(
     truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str], probabilities: npt.NDArray[np.float64] | None
 ) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class precision/recall/F1/support, confusion matrix and ECE."""
+    # Imported here: scikit-learn's metrics pull in scipy.stats, about 2 s that every command's
+    # start-up would pay for the one that evaluates.
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
     if not truth:
         return {"n": 0}
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import minimize
 
 from equilibrio.errors import InputError
 from equilibrio.nlp.cues import find_cues_batch
@@ -145,6 +144,8 @@ def fine_tune_softmax(
         loss = float(-np.sum(onehot * np.log(proba + 1e-12)) + 0.5 * penalty * drift @ drift)
         gradient = np.concatenate([gradient_matrix.ravel(), residual.sum(axis=0)]) + penalty * drift
         return loss, gradient
+
+    from scipy.optimize import minimize  # here: half a second of start-up for the commands that never adapt
 
     fitted = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
     return (
