@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +42,31 @@ def chromium() -> str:
             pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
         pytest.skip("chromium not installed")
     return found
+
+
+@dataclass
+class BrowserPage:
+    """A page in Debian's chromium and what went wrong on it: console errors, uncaught exceptions
+    and any dialog, which only injected script would open."""
+
+    page: Any  # playwright.sync_api.Page
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def browser_page(chromium: str) -> Iterator[BrowserPage]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        opened = BrowserPage(browser.new_page())
+        opened.page.on(
+            "console", lambda message: opened.errors.append(message.text) if message.type == "error" else None
+        )
+        opened.page.on("pageerror", lambda error: opened.errors.append(str(error)))
+        opened.page.on("dialog", lambda dialog: opened.errors.append(f"dialog opened: {dialog.message}"))
+        yield opened
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import pytest
 from equilibrio.api import Workspace
 from equilibrio.app import create_app, serve_in_background
 from equilibrio.store.duck import Store
+from tests.conftest import BrowserPage
 from tests.test_cli import run
 
 ATTACK = '<script>alert("x")</script> why is my order late? <img src=x onerror=alert(1)>'
@@ -112,35 +113,26 @@ def test_the_page_escapes_what_the_audience_wrote(served: str) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page  # ...as text
 
 
-def test_the_draft_checker_works_in_a_real_browser(served: str, chromium: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
-        page.goto(f"{served}/?lang=es")
-        queue_text = page.locator("#queue").inner_text()
-        page.fill("#draft-text", "Get yours today: 20% off everything, buy now! " + ATTACK)
-        page.click("#check-button")
-        page.locator("#check-result").wait_for(state="visible", timeout=30_000)
-        label = page.locator("#check-label").inner_text()
-        cues = page.locator("#check-cues li").all_inner_texts()
-        suggestions = page.locator("#check-suggestions li").all_inner_texts()
-        page.fill("#draft-text", " ")
-        page.click("#check-button")
-        page.locator("#check-error").wait_for(state="visible", timeout=30_000)
-        empty_error = page.locator("#check-error").inner_text()
-        browser.close()
+def test_the_draft_checker_works_in_a_real_browser(served: str, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{served}/?lang=es")
+    queue_text = page.locator("#queue").inner_text()
+    page.fill("#draft-text", "Get yours today: 20% off everything, buy now! " + ATTACK)
+    page.click("#check-button")
+    page.locator("#check-result").wait_for(state="visible", timeout=30_000)
+    label = page.locator("#check-label").inner_text()
+    cues = page.locator("#check-cues li").all_inner_texts()
+    suggestions = page.locator("#check-suggestions li").all_inner_texts()
+    page.fill("#draft-text", " ")
+    page.click("#check-button")
+    page.locator("#check-error").wait_for(state="visible", timeout=30_000)
+    empty_error = page.locator("#check-error").inner_text()
     assert ATTACK in queue_text  # shown as the customer wrote it, never run
     assert label == "promotion"
     assert any("20% off" in cue for cue in cues) and suggestions
     assert "the draft is empty" in empty_error
     # The 400 of the empty draft is the one console error chromium logs; nothing ran from the posts.
-    assert [e for e in errors if "400" not in e] == []
+    assert [e for e in browser_page.errors if "400" not in e] == []
 
 
 def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(tmp_path: Path, ibm_sample: Path) -> None:
@@ -205,23 +197,13 @@ def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> 
     assert not still_offered & {post["text"] for post in offered[:3]}
 
 
-def test_labelling_in_a_real_browser(served: str, chromium: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
-        page.goto(f"{served}/")
-        page.click("text=Teach the model your brand")
-        first = page.locator(".post").first
-        first.locator("button[data-label=value]").click()
-        first.locator(".saved").filter(has_text="saved as value").wait_for(timeout=30_000)
-        count = page.locator("#example-count").inner_text()
-        breakdown = page.locator("#example-breakdown").inner_text()
-        browser.close()
-    assert count == "1" and breakdown == "promotion 0, conversation 0, value 1"
-    assert errors == []
+def test_labelling_in_a_real_browser(served: str, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{served}/")
+    page.click("text=Teach the model your brand")
+    first = page.locator(".post").first
+    first.locator("button[data-label=value]").click()
+    first.locator(".saved").filter(has_text="saved as value").wait_for(timeout=30_000)
+    assert page.locator("#example-count").inner_text() == "1"
+    assert page.locator("#example-breakdown").inner_text() == "promotion 0, conversation 0, value 1"
+    assert browser_page.errors == []

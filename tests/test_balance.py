@@ -19,6 +19,7 @@ from equilibrio.metrics.attribution import attribution
 from equilibrio.metrics.balance import balance_curve
 from equilibrio.report.balance_report import render_report, report_data, report_json
 from equilibrio.store.duck import Store
+from tests.conftest import BrowserPage
 
 GOLDEN = Path(__file__).parent / "golden" / "balance_demo_sample.json"
 
@@ -209,32 +210,22 @@ def test_report_escapes_post_text(workspace: Workspace, tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # ...as text
 
 
-def _open_in_browser(page_path: Path, chromium: str) -> tuple[list[str], list[str], str]:
-    """Open a report in Debian's chromium; return the rendered chart names, the page's errors
-    (console errors, uncaught exceptions and any dialog, which only injected script would open)
-    and the text of the most promotional posts."""
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
-        page.goto(page_path.as_uri())
-        charts = page.locator("[data-chart]")
-        rendered = []
-        for index in range(charts.count()):
-            charts.nth(index).locator(".main-svg").first.wait_for(timeout=15_000)
-            rendered.append(str(charts.nth(index).get_attribute("data-chart")))
-        promotional = page.locator("#most_promotional").inner_text()
-        browser.close()
-    return rendered, errors, promotional
+def _open_in_browser(page_path: Path, browser: BrowserPage) -> tuple[list[str], list[str], str]:
+    """Open a report; return the rendered chart names, the page's errors and the text of the most
+    promotional posts."""
+    browser.page.goto(page_path.as_uri())
+    charts = browser.page.locator("[data-chart]")
+    rendered = []
+    for index in range(charts.count()):
+        charts.nth(index).locator(".main-svg").first.wait_for(timeout=15_000)
+        rendered.append(str(charts.nth(index).get_attribute("data-chart")))
+    return rendered, browser.errors, browser.page.locator("#most_promotional").inner_text()
 
 
-def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_path: Path, chromium: str) -> None:
-    rendered, errors, promotional = _open_in_browser(_xss_workspace(workspace, tmp_path), chromium)
+def test_report_renders_every_chart_in_a_real_browser(
+    workspace: Workspace, tmp_path: Path, browser_page: BrowserPage
+) -> None:
+    rendered, errors, promotional = _open_in_browser(_xss_workspace(workspace, tmp_path), browser_page)
     assert len(rendered) >= 3
     assert promotional.count('<script>alert("x")</script>') == 1
     assert errors == []
@@ -249,7 +240,13 @@ def test_report_renders_every_chart_in_a_real_browser(workspace: Workspace, tmp_
     ],
 )
 def test_full_report_on_real_timelines(
-    workspace: Workspace, shared_data: Path, tmp_path: Path, chromium: str, name: str, brands: list[str], lang: Lang
+    workspace: Workspace,
+    shared_data: Path,
+    tmp_path: Path,
+    browser_page: BrowserPage,
+    name: str,
+    brands: list[str],
+    lang: Lang,
 ) -> None:
     workspace.add_brands(brands)
     workspace.ingest(shared_data / "brand_posts" / name)
@@ -269,6 +266,6 @@ def test_full_report_on_real_timelines(
         assert analysis["attribute_model"]["statement"].startswith("Frente a mensajes")
         assert analysis["balance_curve"]["engagement"]["statement"].startswith(("en las semanas", "los datos no"))
     page = render_report(workspace.store, tmp_path / "report.html", lang=lang, data=data)
-    rendered, errors, _ = _open_in_browser(page, chromium)
+    rendered, errors, _ = _open_in_browser(page, browser_page)
     assert {"mix", "curve_engagement", "engagement", "attributes"} <= set(rendered)
     assert errors == []

@@ -90,13 +90,7 @@ def main() -> None:
                         continue
                     own = rng.choice(posts, args.posts, replace=False)
                     rest = np.setdiff1d(posts, own)
-                    adapted = adapt_intent_model(
-                        model,
-                        [texts[i] for i in own],
-                        [langs[i] for i in own],
-                        [INTENT_LABELS[y[i]] for i in own],
-                        penalty=penalty,
-                    )
+                    adapted = _adapt(model, data, own, penalty)
                     rest_texts, rest_langs = [texts[i] for i in rest], [langs[i] for i in rest]
                     adapted_p[rest] = adapted.predict_proba(rest_texts, rest_langs, "accurate")[0]
                     base_p[rest] = model.predict_proba(rest_texts, rest_langs, "accurate")[0]
@@ -114,6 +108,12 @@ def main() -> None:
             + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items()),
             flush=True,
         )
+
+
+def _adapt(model: IntentModel, data: GoldArrays, own: np.ndarray, penalty: float) -> IntentModel:
+    """``model`` adapted to the gold posts ``own`` (indices), as a brand's own labels."""
+    texts, langs = [data.texts[i] for i in own], [data.langs[i] for i in own]
+    return adapt_intent_model(model, texts, langs, [INTENT_LABELS[data.y[i]] for i in own], penalty=penalty)
 
 
 def _least_sure(model: IntentModel, texts: list[str], langs: list[str], candidates: np.ndarray, n: int) -> np.ndarray:
@@ -155,23 +155,11 @@ def compare_picks(
                         while len(own) < args.posts:
                             left = np.setdiff1d(pool, own)
                             own = np.concatenate([own, _least_sure(current, texts, langs, left, args.round)])
-                            current = adapt_intent_model(
-                                model,
-                                [texts[i] for i in own],
-                                [langs[i] for i in own],
-                                [INTENT_LABELS[y[i]] for i in own],
-                                penalty=penalty,
-                            )
+                            current = _adapt(model, data, own, penalty)
                         own = own[: args.posts]
                     else:
                         raise SystemExit(f"--pick: random or uncertain, not {pick!r}")
-                    adapted = adapt_intent_model(
-                        model,
-                        [texts[i] for i in own],
-                        [langs[i] for i in own],
-                        [INTENT_LABELS[y[i]] for i in own],
-                        penalty=penalty,
-                    )
+                    adapted = _adapt(model, data, own, penalty)
                     proba[pick][held] = adapted.predict_proba(held_texts, held_langs, "accurate")[0]
         for pick, by_lang in scores.items():
             for lang in ("es", "en"):

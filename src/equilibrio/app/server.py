@@ -24,12 +24,11 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Final
 
-import jinja2
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -51,6 +50,7 @@ from equilibrio.nlp.brand_examples import (
 )
 from equilibrio.nlp.embeddings import embed
 from equilibrio.nlp.intent import INTENT_LABELS, Mode
+from equilibrio.report._jinja import template_environment
 from equilibrio.report.balance_report import report_data, report_html, report_json
 
 logger = logging.getLogger(__name__)
@@ -62,11 +62,7 @@ QUEUE_SECONDS: Final = 60.0
 POSTS_TO_LABEL: Final = 20
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("equilibrio.app", "templates"),
-    autoescape=True,  # posts are untrusted user content
-    undefined=jinja2.StrictUndefined,
-)
+_ENV = template_environment("equilibrio.app")
 
 _WORDS: Final[dict[str, dict[str, str]]] = {
     "en": {
@@ -355,15 +351,12 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
 
         return endpoint
 
-    @errors_as_json
-    async def home(request: Request) -> Response:
-        page = await run_in_threadpool(state.page, _lang(request))
-        return HTMLResponse(page, headers=_HEADERS)
+    def html_page(render: Callable[[Lang], str]) -> Any:
+        @errors_as_json
+        async def endpoint(request: Request) -> Response:
+            return HTMLResponse(await run_in_threadpool(render, _lang(request)), headers=_HEADERS)
 
-    @errors_as_json
-    async def report(request: Request) -> Response:
-        page = await run_in_threadpool(state.report, _lang(request))
-        return HTMLResponse(page, headers=_HEADERS)
+        return endpoint
 
     @errors_as_json
     async def summary(request: Request) -> Response:
@@ -378,11 +371,6 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
     async def check(request: Request) -> Response:
         text = await _draft_text(request)
         return _json(await run_in_threadpool(state.check, text))
-
-    @errors_as_json
-    async def label_page(request: Request) -> Response:
-        page = await run_in_threadpool(state.label_page, _lang(request))
-        return HTMLResponse(page, headers=_HEADERS)
 
     @errors_as_json
     async def examples(request: Request) -> Response:
@@ -406,12 +394,12 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
 
     app = Starlette(
         routes=[
-            Route("/", home),
-            Route("/report", report),
+            Route("/", html_page(state.page)),
+            Route("/report", html_page(state.report)),
             Route("/api/summary", summary),
             Route("/api/inbox", inbox),
             Route("/api/check", check, methods=["POST"]),
-            Route("/label", label_page),
+            Route("/label", html_page(state.label_page)),
             Route("/api/examples", examples, methods=["GET", "POST"]),
             Route("/api/to-label", to_label),
             Route("/api/relabel", relabel, methods=["GET", "POST"]),

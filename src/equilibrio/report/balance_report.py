@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import jinja2
 import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
@@ -23,16 +22,13 @@ import plotly.offline
 from equilibrio._version import __version__
 from equilibrio.insights.balance import ATTRIBUTE_NAMES, Lang, Rule, balance_analysis
 from equilibrio.network.graph import AudienceNetwork, build_network
+from equilibrio.report._jinja import template_environment
 from equilibrio.store.duck import Store
 
 COLOURS: Final = {"promotion": "#d1495b", "conversation": "#00798c", "value": "#edae49"}
 NETWORK_NODES: Final = 300
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("equilibrio.report", "templates"),
-    autoescape=True,  # posts are untrusted user content
-    undefined=jinja2.StrictUndefined,
-)
+_ENV = template_environment("equilibrio.report")
 
 _LABELS: Final[dict[str, dict[str, str]]] = {
     "en": {

@@ -6,18 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from equilibrio._version import __version__
+from equilibrio.report._jinja import template_environment
 from equilibrio.store.duck import Store
 from equilibrio.store.ingest import reason_family
 from equilibrio.store.summary import summarize
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("equilibrio.report", "templates"),
-    autoescape=True,  # posts are untrusted user content
-    undefined=jinja2.StrictUndefined,
-)
+_ENV = template_environment("equilibrio.report")
 
 
 def overview_data(store: Store, *, sample_size: int = 12) -> dict[str, Any]:
