@@ -40,6 +40,12 @@ def _post(url: str, payload: Any) -> tuple[int, dict[str, Any]]:
     return status, result
 
 
+def _post_bytes(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    status, text, _ = _request(url, body)
+    result: dict[str, Any] = json.loads(text)
+    return status, result
+
+
 def _check(base: str, payload: Any) -> tuple[int, dict[str, Any]]:
     return _post(f"{base}/api/check", payload)
 
@@ -206,4 +212,64 @@ def test_labelling_in_a_real_browser(served: str, browser_page: BrowserPage) -> 
     first.locator(".saved").filter(has_text="saved as value").wait_for(timeout=30_000)
     assert page.locator("#example-count").inner_text() == "1"
     assert page.locator("#example-breakdown").inner_text() == "promotion 0, conversation 0, value 1"
+    assert browser_page.errors == []
+
+
+def _export(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row) + "\n" for row in rows).encode("utf-8")
+
+
+REFUND = {
+    "post_id": "upload-1",
+    "platform": "twitter",
+    "account_id": "customer-2",
+    "handle": "shopper",
+    "created_at": "2020-03-21T09:00:00Z",
+    "text": "@AdobeCare where is my refund? It has been two weeks",
+    "kind": "mention",
+}
+
+
+def test_an_uploaded_export_is_ingested_kept_and_labelled(served: str, workspace: Workspace) -> None:
+    posts_before = workspace.info()["posts"]
+    no_date = {**REFUND, "post_id": "upload-2", "created_at": None}
+    brand_post = {**REFUND, "post_id": "upload-3", "account_id": "newbrand", "handle": "NewBrand", "kind": "post"}
+    body = _export([REFUND, no_date, {**brand_post, "text": "New: our spring sale, 30% off everything"}])
+    status, result = _post_bytes(f"{served}/api/ingest?filename=../my%20export.jsonl&brand=@NewBrand", body)
+    assert status == 200, result
+    (ingested,) = result["results"]
+    assert (ingested["rows_read"], ingested["rows_stored"], ingested["rows_rejected"]) == (3, 2, 1)
+    kept = Path(ingested["source"])
+    assert kept.parent.name == "brand.duckdb.uploads" and kept.name.endswith("-my_export.jsonl")
+    assert kept.read_bytes() == body  # the export as uploaded, named in the ingest log
+
+    deadline = time.monotonic() + 120
+    while (state := json.loads(_request(f"{served}/api/relabel")[1]))["status"] == "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.3)
+    assert state["status"] == "done" and state["labelled"] == 2
+    assert workspace.info()["posts"] == posts_before + 2
+    assert "newbrand" in workspace.brands
+    labels = workspace.store.fetchall("SELECT intent FROM post_labels WHERE post_id = 'twitter:upload-3'")
+    assert labels == [("promotion",)]
+
+
+def test_a_bad_upload_is_refused_and_not_kept(served: str, workspace: Workspace) -> None:
+    status, result = _post_bytes(f"{served}/api/ingest?filename=notes.txt", b"just some notes, not an export\n")
+    assert status == 400 and "notes.txt" in result["error"]
+    assert list((workspace.path.parent / "brand.duckdb.uploads").iterdir()) == []  # type: ignore[union-attr]
+    status, result = _post_bytes(f"{served}/api/ingest", b"{}")
+    assert status == 400 and "file name" in result["error"]
+
+
+def test_uploading_in_a_real_browser(served: str, browser_page: BrowserPage, tmp_path: Path) -> None:
+    export = tmp_path / "mentions.jsonl"
+    export.write_bytes(_export([REFUND]))
+    page = browser_page.page
+    page.goto(f"{served}/")
+    assert "where is my refund?" not in page.locator("#queue").inner_text()
+    page.set_input_files("#upload-file", str(export))
+    with page.expect_navigation(timeout=120_000):  # the page reloads once the new posts are labelled
+        page.click("#upload-button")
+    assert "where is my refund?" in page.locator("#queue").inner_text()
     assert browser_page.errors == []

@@ -6,6 +6,9 @@
 - ``GET /`` the app page (``?lang=es`` for Spanish), ``GET /report`` the full balance report;
 - ``POST /api/check`` with ``{"text": "..."}``: the draft check (label, probabilities, cues, suggestions);
 - ``GET /api/summary``: the report's figures as JSON; ``GET /api/inbox?limit=N``: the unanswered queue;
+- ``POST /api/ingest?filename=NAME[&format=F][&pseudonymize=1][&brand=@handle...]`` with the export
+  as the body: imported as ``equilibrio ingest`` would (kept in ``STORE.uploads/`` beside the store,
+  so the ingest log's source stays readable), then its posts are labelled in the background;
 - ``GET /label``: the brand posts the intent model is least sure of, to label with one click
   (``GET /api/to-label``, ``POST /api/examples`` with ``{"post_id": ..., "label": ...}``), then
   ``POST /api/relabel`` labels the store again with the model adapted to them, in a thread
@@ -18,15 +21,19 @@ and kept.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import re
 import socket
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Final
 
 import uvicorn
@@ -60,6 +67,7 @@ MAX_INBOX_ROWS: Final = 500
 QUEUE_ON_PAGE: Final = 20
 QUEUE_SECONDS: Final = 60.0
 POSTS_TO_LABEL: Final = 20
+MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 _ENV = template_environment("equilibrio.app")
@@ -101,6 +109,13 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "nothing_to_label": "No brand post left to label.",
         "back": "Back to the overview",
         "label_names": "promotion|conversation|value",
+        "upload": "Add an export",
+        "brand_handles": "brand accounts",
+        "pseudonymize": "replace audience handles with salted hashes",
+        "upload_button": "Import",
+        "uploading": "Importing…",
+        "labelling_new": "Labelling the new posts",
+        "rejected": "rejected (read = stored + rejected)",
     },
     "es": {
         "title": "equilibrio",
@@ -138,6 +153,13 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "nothing_to_label": "No quedan publicaciones de la marca por etiquetar.",
         "back": "Volver al resumen",
         "label_names": "promoción|conversación|valor",
+        "upload": "Añade una exportación",
+        "brand_handles": "cuentas de la marca",
+        "pseudonymize": "cambiar las cuentas de la audiencia por hashes con sal",
+        "upload_button": "Importar",
+        "uploading": "Importando…",
+        "labelling_new": "Etiquetando las publicaciones nuevas",
+        "rejected": "rechazadas (leídas = guardadas + rechazadas)",
     },
 }
 
@@ -221,6 +243,25 @@ class EquilibrioApp:
     def to_label(self, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             return posts_to_label(self.workspace.store, limit)
+
+    def upload_folder(self) -> Path:
+        """Where uploaded exports are kept: beside the store, so that the ingest log's sources stay readable."""
+        if self.workspace.path is None:
+            return Path(tempfile.mkdtemp(prefix="equilibrio-uploads-"))
+        folder = self.workspace.path.with_name(self.workspace.path.name + ".uploads")
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def ingest(self, path: Path, *, format: str | None, pseudonymize: bool, brands: list[str]) -> dict[str, Any]:
+        """Import an uploaded export, then label its posts in the background (as after relabel)."""
+        with self._lock:
+            if brands:
+                self.workspace.add_brands(brands)
+            results = self.workspace.ingest(path, format=format, pseudonymize=pseudonymize)
+            self._data.clear()
+            self._reports.clear()
+            self._queues.clear()
+        return {"results": [result.as_dict() for result in results], "labelling": self.start_relabel()}
 
     def relabel_status(self) -> dict[str, Any]:
         return dict(self._relabel)
@@ -384,6 +425,36 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
         return _json(await run_in_threadpool(state.to_label, _limit(request)))
 
     @errors_as_json
+    async def ingest(request: Request) -> Response:
+        params = request.query_params
+        name = re.sub(r"[^\w.-]+", "_", Path(params.get("filename", "")).name)[-100:].lstrip(".")
+        if not name:
+            raise _BadRequest("say the export's file name: /api/ingest?filename=tweets.csv")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = state.upload_folder() / f"{stamp}-{name}"
+        received = 0
+        try:
+            with path.open("wb") as upload:
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    if received > MAX_UPLOAD_BYTES:
+                        raise _BadRequest(
+                            f"{name}: larger than {MAX_UPLOAD_BYTES // 1024**3} GB; ingest it with the CLI", 413
+                        )
+                    upload.write(chunk)
+            result = await run_in_threadpool(
+                state.ingest,
+                path,
+                format=params.get("format") or None,
+                pseudonymize=params.get("pseudonymize", "") in ("1", "true", "on"),
+                brands=params.getlist("brand"),
+            )
+        except Exception:
+            path.unlink(missing_ok=True)  # nothing was stored from it: keep no copy
+            raise
+        return _json(result)
+
+    @errors_as_json
     async def relabel(request: Request) -> Response:
         if request.method == "GET":
             return _json(state.relabel_status())
@@ -403,6 +474,7 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
             Route("/api/examples", examples, methods=["GET", "POST"]),
             Route("/api/to-label", to_label),
             Route("/api/relabel", relabel, methods=["GET", "POST"]),
+            Route("/api/ingest", ingest, methods=["POST"]),
             Route("/favicon.ico", no_icon),  # browsers ask for it on every page; the report has none
         ]
     )
