@@ -46,6 +46,15 @@ def _post_bytes(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
     return status, result
 
 
+def _labelling_finished(base: str) -> dict[str, Any]:
+    """Wait for the app's background labelling (after a relabel or an upload); its last state."""
+    deadline = time.monotonic() + 300
+    while (state := json.loads(_request(f"{base}/api/relabel")[1]))["status"] == "running":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.3)
+    return state
+
+
 def _check(base: str, payload: Any) -> tuple[int, dict[str, Any]]:
     return _post(f"{base}/api/check", payload)
 
@@ -190,10 +199,7 @@ def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> 
 
     status, started = _post(f"{served}/api/relabel", None)
     assert status == 202 and started["status"] in ("running", "done")
-    deadline = time.monotonic() + 300
-    while (state := json.loads(_request(f"{served}/api/relabel")[1]))["status"] == "running":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.5)
+    state = _labelling_finished(served)
     assert state["status"] == "done", state
     assert "+own-" in state["model_version"] and state["labelled"] > 0
 
@@ -243,15 +249,21 @@ def test_an_uploaded_export_is_ingested_kept_and_labelled(served: str, workspace
     assert kept.parent.name == "brand.duckdb.uploads" and kept.name.endswith("-my_export.jsonl")
     assert kept.read_bytes() == body  # the export as uploaded, named in the ingest log
 
-    deadline = time.monotonic() + 120
-    while (state := json.loads(_request(f"{served}/api/relabel")[1]))["status"] == "running":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.3)
+    state = _labelling_finished(served)
     assert state["status"] == "done" and state["labelled"] == 2
     assert workspace.info()["posts"] == posts_before + 2
     assert "newbrand" in workspace.brands
     labels = workspace.store.fetchall("SELECT intent FROM post_labels WHERE post_id = 'twitter:upload-3'")
     assert labels == [("promotion",)]
+
+
+def test_a_pseudonymized_upload_is_not_kept(served: str, workspace: Workspace) -> None:
+    status, result = _post_bytes(f"{served}/api/ingest?filename=mentions.jsonl&pseudonymize=1", _export([REFUND]))
+    assert status == 200 and result["results"][0]["rows_stored"] == 1
+    assert _labelling_finished(served)["status"] == "done"  # the store is the app's until then
+    assert list((workspace.path.parent / "brand.duckdb.uploads").iterdir()) == []  # type: ignore[union-attr]
+    handles = workspace.store.fetchall("SELECT handle FROM accounts WHERE account_id LIKE '%anon-%'")
+    assert handles and all(str(handle).startswith("anon-") for (handle,) in handles)
 
 
 def test_a_bad_upload_is_refused_and_not_kept(served: str, workspace: Workspace) -> None:
@@ -273,3 +285,18 @@ def test_uploading_in_a_real_browser(served: str, browser_page: BrowserPage, tmp
         page.click("#upload-button")
     assert "where is my refund?" in page.locator("#queue").inner_text()
     assert browser_page.errors == []
+
+
+def test_stopping_the_app_ends_background_labelling_after_its_batch(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    state = create_app(workspace).state.equilibrio
+    state.stop()  # as the server does when it shuts down
+    assert state.start_relabel()["status"] == "running"
+    deadline = time.monotonic() + 300
+    while state.relabel_status()["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert state.relabel_status() == {"status": "stopped"}
+    state.stop()  # returns at once: nothing holds the store
+    labelled = workspace.store.fetchone("SELECT count(*) FROM post_labels")[0]
+    assert labelled == workspace.info()["posts"]  # the batch it finished (the whole sample) is kept

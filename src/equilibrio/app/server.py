@@ -8,7 +8,8 @@
 - ``GET /api/summary``: the report's figures as JSON; ``GET /api/inbox?limit=N``: the unanswered queue;
 - ``POST /api/ingest?filename=NAME[&format=F][&pseudonymize=1][&brand=@handle...]`` with the export
   as the body: imported as ``equilibrio ingest`` would (kept in ``STORE.uploads/`` beside the store,
-  so the ingest log's source stays readable), then its posts are labelled in the background;
+  so the ingest log's source stays readable, unless pseudonymized), then its posts are labelled in
+  the background;
 - ``GET /label``: the brand posts the intent model is least sure of, to label with one click
   (``GET /api/to-label``, ``POST /api/examples`` with ``{"post_id": ..., "label": ...}``), then
   ``POST /api/relabel`` labels the store again with the model adapted to them, in a thread
@@ -170,6 +171,10 @@ class _BadRequest(Exception):
         self.status_code = status_code
 
 
+class _Stopped(Exception):
+    """The app is shutting down: the background labelling stops after its current batch."""
+
+
 class EquilibrioApp:
     """The app's state: one workspace, a lock around it, the figures computed once per language."""
 
@@ -182,6 +187,13 @@ class EquilibrioApp:
         self._queues: dict[int, tuple[float, list[dict[str, Any]]]] = {}
         self._relabel: dict[str, Any] = {"status": "idle"}
         self._relabel_guard = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Let a background labelling finish its batch and stop, so the store can close cleanly."""
+        self._stopping.set()
+        with self._lock:  # taken once the labelling thread has let go of the store
+            pass
 
     def warm_up(self) -> None:
         """Load the models and compute the figures now, so that the first visitor does not wait."""
@@ -281,6 +293,8 @@ class EquilibrioApp:
             return "routed" if pending <= limit else "fast"
 
         def progress(done: int, total: int) -> None:
+            if self._stopping.is_set():  # each finished batch is already committed
+                raise _Stopped
             self._relabel = {**self._relabel, "done": done, "total": total}
 
         def on_stage(stage: str) -> None:
@@ -293,6 +307,8 @@ class EquilibrioApp:
                 self._reports.clear()
                 self._queues.clear()
             self._relabel = {"status": "done", **asdict(result)}
+        except _Stopped:
+            self._relabel = {"status": "stopped"}
         except Exception as exc:  # reported to the page; the store keeps every batch that finished
             logger.exception("relabelling failed")
             self._relabel = {"status": "failed", "error": str(exc)}
@@ -442,16 +458,19 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
                             f"{name}: larger than {MAX_UPLOAD_BYTES // 1024**3} GB; ingest it with the CLI", 413
                         )
                     upload.write(chunk)
+            pseudonymize = params.get("pseudonymize", "") in ("1", "true", "on")
             result = await run_in_threadpool(
                 state.ingest,
                 path,
                 format=params.get("format") or None,
-                pseudonymize=params.get("pseudonymize", "") in ("1", "true", "on"),
+                pseudonymize=pseudonymize,
                 brands=params.getlist("brand"),
             )
         except Exception:
             path.unlink(missing_ok=True)  # nothing was stored from it: keep no copy
             raise
+        if pseudonymize:
+            path.unlink()  # a kept copy would hold the very handles the store was asked not to keep
         return _json(result)
 
     @errors_as_json
@@ -489,7 +508,10 @@ def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
 def serve(app: Starlette, *, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the app until interrupted (Ctrl+C)."""
     app.state.equilibrio.warm_up()
-    _server(app, host, port).run()
+    try:
+        _server(app, host, port).run()
+    finally:
+        app.state.equilibrio.stop()
 
 
 @contextmanager
@@ -514,3 +536,4 @@ def serve_in_background(app: Starlette, *, host: str = "127.0.0.1", port: int = 
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
+        app.state.equilibrio.stop()
