@@ -247,10 +247,50 @@ def test_a_model_adapted_to_the_brand_labels_the_store_under_its_own_version(
     texts = [text for text, _ in replies]
     adapted = adapt_intent_model(shipped, texts, ["en"] * len(texts), ["conversation"] * len(texts))
     result = workspace.analyze(mode="fast", intent_model=adapted)
-    posts = workspace.store.fetchone("SELECT count(*) FROM posts")[0]
+    posts, brand = workspace.store.fetchone(
+        "SELECT count(*), count(*) FILTER (is_brand AND kind <> 'repost') FROM posts"
+    )
     assert result.model_version == adapted.version and result.labelled == posts
-    assert set(workspace.polars("post_labels")["model_version"]) == {adapted.version}
+    versions_sql = (
+        "SELECT p.is_brand AND p.kind <> 'repost', list(DISTINCT l.model_version) "
+        "FROM post_labels l JOIN posts p USING (post_id) GROUP BY ALL"
+    )
+    # The brand's posts under the adapted model; the audience's, whose labels do not depend on the
+    # intent model, under its base version, so that a change of examples relabels only the brand's.
+    assert dict(workspace.store.fetchall(versions_sql)) == {True: [adapted.version], False: [shipped.version]}
     assert workspace.analyze(mode="fast", intent_model=adapted).labelled == 0  # incremental under it too
-    # The shipped model afterwards: every post is labelled again, under the shipped version.
-    assert workspace.analyze(mode="fast").labelled == posts
+    # The shipped model afterwards: the brand's posts are labelled again, under the shipped version.
+    assert 0 < brand < posts and workspace.analyze(mode="fast").labelled == brand
     assert set(workspace.polars("post_labels")["model_version"]) == {shipped.version}
+
+
+def test_posts_of_an_account_marked_brand_later_get_an_intent(workspace: Workspace, tmp_path: Path) -> None:
+    rows = [
+        {"post_id": "1", "account_id": "acme", "text": "Big sale today: 30% off everything, buy now!", "kind": "post"},
+        {"post_id": "2", "account_id": "acme", "text": "", "kind": "post"},
+        {"post_id": "3", "account_id": "joe", "text": "@acme nice shoes", "kind": "reply"},
+    ]
+    export = tmp_path / "acme.jsonl"
+    export.write_text(
+        "".join(
+            json.dumps(
+                {**row, "platform": "twitter", "handle": row["account_id"], "created_at": "2021-01-01T10:00:00Z"}
+            )
+            + "\n"
+            for row in rows
+        ),
+        encoding="utf-8",
+    )
+    workspace.ingest(export)
+    assert workspace.analyze(mode="fast").labelled == 3
+    labels = "SELECT post_id, intent, tier FROM post_labels ORDER BY post_id"
+    assert [intent for _, intent, _ in workspace.store.fetchall(labels)] == [None, None, None]
+
+    workspace.add_brands(["@acme"])
+    assert workspace.analyze(mode="fast").labelled == 2  # acme's two posts, not joe's
+    assert workspace.store.fetchall(labels) == [
+        ("twitter:1", "promotion", "fast"),
+        ("twitter:2", None, "no_text"),  # seen as the brand's, nothing to label
+        ("twitter:3", None, None),
+    ]
+    assert workspace.analyze(mode="fast").labelled == 0

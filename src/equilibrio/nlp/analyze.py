@@ -54,7 +54,10 @@ SELECT p.post_id, p.text, p.lang, p.is_brand, p.kind, a.handle
 FROM posts p
 LEFT JOIN post_labels l ON l.post_id = p.post_id
 LEFT JOIN accounts a ON a.account_id = p.account_id
-WHERE l.post_id IS NULL OR l.model_version <> ?
+WHERE l.post_id IS NULL
+   OR l.model_version <> CASE WHEN p.is_brand AND p.kind <> 'repost' THEN ? ELSE ? END
+   -- the post changed sides since it was labelled (`equilibrio brands --add`): an intent row has a tier
+   OR (l.tier IS NULL) = (p.is_brand AND p.kind <> 'repost')
 """
 
 _PENDING_SENTIMENT_SQL = """
@@ -121,11 +124,34 @@ def _brand_terms(handle: str | None) -> tuple[str, ...]:
     return tuple({name, head} - {""}) if len(head) >= 3 else (name,)
 
 
+NO_TEXT_TIER = "no_text"
+"""The tier of a brand post with no text to label: no intent, but the post was seen as the brand's."""
+
+
+def base_version(model: IntentModel) -> str:
+    """The version stored on posts the intent model does not label (audience messages, reposts).
+
+    Their labels (language, questions) do not depend on the intent model, so a model adapted to
+    the brand's own posts relabels only the brand's: its base version stands for the rest.
+
+    >>> base_version(IntentModel.load()) == IntentModel.load().version
+    True
+    """
+    adapted = model.meta.get("adapted")
+    return str(adapted["base_version"]) if isinstance(adapted, dict) else model.version
+
+
+def _pending_params(model: IntentModel) -> list[object]:
+    return [model.version, base_version(model)]
+
+
 def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -> pa.Table:
     """Labels for a batch of posts (dicts with post_id, text, lang, is_brand, kind, handle)."""
+    others_version = base_version(model)
     texts = [str(r["text"] or "") for r in rows]
     langs = detect_languages(texts, [r["lang"] if isinstance(r["lang"], str) else None for r in rows])
-    brand_rows = [i for i, r in enumerate(rows) if r["is_brand"] and r["kind"] != "repost" and texts[i].strip()]
+    intent_rows = [bool(r["is_brand"]) and r["kind"] != "repost" for r in rows]  # as _PENDING_SQL decides
+    brand_rows = [i for i, r in enumerate(rows) if intent_rows[i] and texts[i].strip()]
     brand_cues = find_cues_batch([texts[i] for i in brand_rows])
     proba, tiers = model.predict_proba([texts[i] for i in brand_rows], [langs[i] for i in brand_rows], mode, brand_cues)
     by_row = {row: k for k, row in enumerate(brand_rows)}
@@ -139,13 +165,13 @@ def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -
         )
         question = detect_question(texts[i]) if not row["is_brand"] else None
         columns["post_id"].append(row["post_id"])
-        columns["model_version"].append(model.version)
+        columns["model_version"].append(model.version if intent_rows[i] else others_version)
         columns["labelled_at"].append(now)
         columns["lang"].append(langs[i])
         columns["intent"].append(INTENT_LABELS[int(proba[k].argmax())] if k is not None else None)
         for j, label in enumerate(INTENT_LABELS):
             columns[f"p_{label}"].append(float(proba[k, j]) if k is not None else None)
-        columns["tier"].append(str(tiers[k]) if k is not None else None)
+        columns["tier"].append(str(tiers[k]) if k is not None else NO_TEXT_TIER if intent_rows[i] else None)
         columns["cues"].append(sorted({c.cue for c in cues}) if k is not None else None)
         for name in ATTRIBUTES:
             columns[f"attr_{name}"].append(attributes[name] if k is not None else None)
@@ -274,7 +300,7 @@ def analyze_store(
         model = intent_model_for(store)  # the shipped model, adapted to the brand's examples if any
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
-    pending = _count(store, _PENDING_SQL, [model.version])
+    pending = _count(store, _PENDING_SQL, _pending_params(model))
     if choose_mode is not None:
         mode = choose_mode(pending)
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
@@ -292,7 +318,9 @@ def analyze_store(
     try:
         if on_stage:
             on_stage("labelling language, intent and questions")
-        batches = (rows.to_pylist() for rows in store.stream(_PENDING_SQL, [model.version], rows_per_batch=batch_size))
+        batches = (
+            rows.to_pylist() for rows in store.stream(_PENDING_SQL, _pending_params(model), rows_per_batch=batch_size)
+        )
         for batch, labels in _in_order(batches, label, pool, workers):
             brand += sum(1 for r in batch if r["is_brand"])
             audience += sum(1 for r in batch if not r["is_brand"])

@@ -4,7 +4,7 @@
 ``equilibrio eval intent``: one JSON object per line with ``lang``, ``text`` and ``label``);
 from then on ``analyze`` and the draft checker on that store use the shipped model adapted to
 them (:func:`equilibrio.nlp.intent_adapt.adapt_intent_model`), and store their labels under the
-adapted model's version, so the posts are labelled again once. Without stored examples, nothing
+adapted model's version, so the brand's posts are labelled again once. Without stored examples, nothing
 changes: the shipped model is used.
 """
 
