@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +301,15 @@ def test_stopping_the_app_ends_background_labelling_after_its_batch(workspace: W
     state.stop()  # returns at once: nothing holds the store
     labelled = workspace.store.fetchone("SELECT count(*) FROM post_labels")[0]
     assert labelled == workspace.info()["posts"]  # the batch it finished (the whole sample) is kept
+
+
+def test_the_overview_answers_while_a_relabel_holds_the_store(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    state = create_app(workspace).state.equilibrio
+    state.page("en")  # figures and queue computed and kept
+    pool = ThreadPoolExecutor(1)
+    with state._lock:  # as the relabel thread holds it; a page that waited for it would time out here
+        page = pool.submit(state.page, "en").result(timeout=30)
+    pool.shutdown()
+    assert "Waiting for an answer" in page

@@ -204,13 +204,21 @@ class EquilibrioApp:
         self.data("en")
         self.inbox(QUEUE_ON_PAGE)
 
+    # Kept figures are read without the lock, so the pages stay up while a relabel holds the store
+    # (it replaces them only when it is done).
     def data(self, lang: Lang) -> dict[str, Any]:
+        kept = self._data.get(lang)
+        if kept is not None:
+            return kept
         with self._lock:
             if lang not in self._data:
                 self._data[lang] = report_data(self.workspace.store, lang=lang, promotion_target=self.promotion_target)
             return self._data[lang]
 
     def report(self, lang: Lang) -> str:
+        kept = self._reports.get(lang)
+        if kept is not None:
+            return kept
         data = self.data(lang)
         with self._lock:
             if lang not in self._reports:
@@ -224,11 +232,11 @@ class EquilibrioApp:
 
     def inbox(self, limit: int) -> list[dict[str, Any]]:
         # The queue's waiting times move with the clock, not only with the store: kept a minute.
+        kept = self._queues.get(limit)
+        if kept is not None and time.monotonic() - kept[0] <= QUEUE_SECONDS:
+            return kept[1]
         with self._lock:
-            now = time.monotonic()
-            kept = self._queues.get(limit)
-            if kept is None or now - kept[0] > QUEUE_SECONDS:
-                kept = self._queues[limit] = (now, self.workspace.inbox(limit))
+            kept = self._queues[limit] = (time.monotonic(), self.workspace.inbox(limit))
             return kept[1]
 
     def examples(self) -> dict[str, Any]:
