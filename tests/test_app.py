@@ -313,3 +313,12 @@ def test_the_overview_answers_while_a_relabel_holds_the_store(workspace: Workspa
         page = pool.submit(state.page, "en").result(timeout=30)
     pool.shutdown()
     assert "Waiting for an answer" in page
+
+
+def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_sample: Path) -> None:
+    from equilibrio.app.server import _STAGES_ES
+
+    workspace.ingest(ibm_sample)
+    stages: list[str] = []
+    workspace.analyze(mode="fast", on_stage=stages.append)
+    assert stages and set(stages) <= set(_STAGES_ES)

@@ -73,6 +73,13 @@ _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-r
 
 _ENV = template_environment("equilibrio.app")
 
+# The background labelling reports its stages in English (equilibrio.nlp.analyze); the Spanish pages show these.
+_STAGES_ES: Final = {
+    "adapting the model": "adaptando el modelo",
+    "labelling language, intent and questions": "etiquetando idioma, intención y preguntas",
+    "scoring audience sentiment": "puntuando el sentimiento de la audiencia",
+}
+
 _WORDS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "title": "equilibrio",
@@ -327,6 +334,7 @@ class EquilibrioApp:
             counts=self.examples(),
             labels=INTENT_LABELS,
             words=_WORDS[lang],
+            stages=_STAGES_ES if lang == "es" else {},
             lang=lang,
             store_name=self._store_name(),
             version=__version__,
@@ -343,6 +351,7 @@ class EquilibrioApp:
             words=_WORDS[lang],
             lang=lang,
             other_lang="es" if lang == "en" else "en",
+            stages=_STAGES_ES if lang == "es" else {},
             store_name=self._store_name(),
             version=__version__,
         )
