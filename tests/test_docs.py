@@ -44,3 +44,15 @@ def test_public_api() -> None:
     assert {"load", "Workspace", "IngestResult", "EquilibrioError"} <= set(equilibrio.__all__)
     assert all(hasattr(equilibrio, name) for name in equilibrio.__all__)
     assert equilibrio.load.__doc__ and ">>>" in equilibrio.load.__doc__
+
+
+def test_every_web_app_route_is_documented() -> None:
+    from equilibrio.app import create_app
+
+    app_doc = (ROOT / "docs" / "app.md").read_text(encoding="utf-8")
+    with Store(None) as store:
+        routes = create_app(equilibrio.Workspace(store)).routes
+    for route in routes:
+        path = getattr(route, "path", "")
+        if path != "/favicon.ico":
+            assert f"`{path}`" in app_doc or f" {path}`" in app_doc, path
