@@ -10,7 +10,12 @@ import pytest
 from equilibrio.api import Workspace
 from equilibrio.errors import InputError
 from equilibrio.insights.balance import balance_analysis
-from equilibrio.nlp.brand_examples import add_intent_examples, intent_model_for, stored_intent_examples
+from equilibrio.nlp.brand_examples import (
+    add_intent_examples,
+    intent_model_for,
+    intent_version_for,
+    stored_intent_examples,
+)
 from equilibrio.nlp.intent import IntentModel
 from tests.test_cli import run
 
@@ -126,3 +131,12 @@ def test_the_report_says_which_intent_model_labelled_the_mix(
         f"Intenciones etiquetadas por {intent_model_for(workspace.store).version}: el modelo incluido adaptado a 4 "
         "publicaciones tuyas etiquetadas."
     )
+    assert intent_version_for(workspace.store) == intent_model_for(workspace.store).version  # known without adapting
+
+    # One more example: the labels are the previous adapted model's, no longer the current one's.
+    add_intent_examples(
+        workspace.store,
+        _write(tmp_path / "more.jsonl", [{"lang": "en", "text": "Thanks for the warm welcome!", "label": "value"}]),
+    )
+    changed = labelling()
+    assert (changed["adapted"], changed["stale"], changed["own_examples"]) == (False, True, 5)

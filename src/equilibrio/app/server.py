@@ -30,7 +30,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -51,10 +50,10 @@ from equilibrio.insights.balance import Lang
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, check_draft_text
 from equilibrio.nlp.analyze import routed_backlog_limit
 from equilibrio.nlp.brand_examples import (
+    examples_by_label,
     intent_model_for,
     posts_to_label,
     store_intent_examples,
-    stored_intent_examples,
 )
 from equilibrio.nlp.embeddings import embed
 from equilibrio.nlp.intent import INTENT_LABELS, Mode
@@ -248,8 +247,7 @@ class EquilibrioApp:
 
     def examples(self) -> dict[str, Any]:
         with self._lock:
-            labels = Counter(label for _, _, label in stored_intent_examples(self.workspace.store))
-        return {"examples": sum(labels.values()), "by_label": {label: labels[label] for label in INTENT_LABELS}}
+            return examples_by_label(self.workspace.store)
 
     def add_example(self, post_id: str, label: str) -> dict[str, Any]:
         """Keep a brand post's label, given by a person, among the store's examples."""

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from equilibrio.errors import ConfigurationError
+from equilibrio.nlp.brand_examples import intent_version_for
 from equilibrio.nlp.intent import INTENT_LABELS
-from equilibrio.nlp.intent_adapt import ADAPTED_VERSION_MARK
 from equilibrio.store.duck import Store
 
 Period = Literal["week", "month"]
@@ -41,16 +41,20 @@ def intent_labelling(store: Store) -> dict[str, Any]:
     >>> intent_labelling(Store(None))
     {'models': [], 'own_examples': 0, 'adapted': False, 'stale': False}
     """
-    versions = [(str(version), int(posts)) for version, posts in store.fetchall(_LABELLING_MODELS_SQL)]
+    models = [
+        {"model_version": str(version), "brand_posts": int(posts)}
+        for version, posts in store.fetchall(_LABELLING_MODELS_SQL)
+    ]
     own_examples = int(store.fetchone("SELECT count(*) FROM intent_examples")[0])
-    adapted = [version for version, _ in versions if ADAPTED_VERSION_MARK in version]
-    models = [{"model_version": version, "brand_posts": posts} for version, posts in versions]
+    current = intent_version_for(store)
+    # Labels from another model than the current one: made before the examples were added,
+    # changed or cleared (analyze relabels them), or by an older shipped model.
+    stale = any(m["model_version"] != current for m in models)
     return {
         "models": models,
         "own_examples": own_examples,
-        "adapted": bool(adapted),
-        # Labels made before the examples were added (or after they were cleared): analyze relabels them.
-        "stale": bool(models) and (len(models) > 1 or bool(own_examples) != bool(adapted)),
+        "adapted": bool(models) and not stale and bool(own_examples),
+        "stale": stale,
     }
 
 

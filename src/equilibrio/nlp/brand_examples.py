@@ -116,15 +116,19 @@ def posts_to_label(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     ]
 
 
+def examples_by_label(store: Store) -> dict[str, Any]:
+    """How many examples the store holds, in all and per label.
+
+    >>> examples_by_label(Store(None))
+    {'examples': 0, 'by_label': {'promotion': 0, 'conversation': 0, 'value': 0}}
+    """
+    counts = Counter(label for _, _, label in stored_intent_examples(store))
+    return {"examples": counts.total(), "by_label": {label: counts[label] for label in INTENT_LABELS}}
+
+
 def intent_examples_summary(store: Store) -> dict[str, Any]:
     """How many examples the store holds, per label, and the intent model they make."""
-    examples = stored_intent_examples(store)
-    counts = Counter(label for _, _, label in examples)
-    return {
-        "examples": len(examples),
-        "by_label": {label: counts[label] for label in INTENT_LABELS},
-        "model_version": intent_model_for(store).version,
-    }
+    return {**examples_by_label(store), "model_version": intent_model_for(store).version}
 
 
 def clear_intent_examples(store: Store) -> int:
@@ -142,6 +146,18 @@ def stored_intent_examples(store: Store) -> list[Example]:
 def intent_model_for(store: Store) -> IntentModel:
     """The shipped intent model, adapted to the store's examples when it holds any."""
     return _adapted(tuple(stored_intent_examples(store)))
+
+
+def intent_version_for(store: Store) -> str:
+    """The version of :func:`intent_model_for`'s model, without adapting it (which takes seconds)."""
+    shipped = IntentModel.load().version
+    examples = stored_intent_examples(store)
+    if not examples:
+        return shipped
+    from equilibrio.nlp.intent_adapt import adapted_version
+
+    texts, langs, labels = (list(column) for column in zip(*examples, strict=True))
+    return adapted_version(shipped, texts, langs, labels)
 
 
 _EXAMPLES_SQL = "SELECT text, lang, label FROM intent_examples ORDER BY text"
