@@ -141,10 +141,6 @@ def base_version(model: IntentModel) -> str:
     return str(adapted["base_version"]) if isinstance(adapted, dict) else model.version
 
 
-def _pending_params(model: IntentModel) -> list[object]:
-    return [model.version, base_version(model)]
-
-
 def label_batch(rows: list[dict[str, object]], model: IntentModel, mode: Mode) -> pa.Table:
     """Labels for a batch of posts (dicts with post_id, text, lang, is_brand, kind, handle)."""
     others_version = base_version(model)
@@ -300,7 +296,8 @@ def analyze_store(
         model = intent_model_for(store)  # the shipped model, adapted to the brand's examples if any
     # Pending posts are streamed batch by batch: a 10M-post store does not fit in memory as
     # Python rows, and each batch is committed before the next is read.
-    pending = _count(store, _PENDING_SQL, _pending_params(model))
+    pending_params: list[object] = [model.version, base_version(model)]  # brand posts', everyone else's (_PENDING_SQL)
+    pending = _count(store, _PENDING_SQL, pending_params)
     if choose_mode is not None:
         mode = choose_mode(pending)
     total_posts = int(store.fetchone("SELECT count(*) FROM posts")[0])
@@ -318,9 +315,7 @@ def analyze_store(
     try:
         if on_stage:
             on_stage("labelling language, intent and questions")
-        batches = (
-            rows.to_pylist() for rows in store.stream(_PENDING_SQL, _pending_params(model), rows_per_batch=batch_size)
-        )
+        batches = (rows.to_pylist() for rows in store.stream(_PENDING_SQL, pending_params, rows_per_batch=batch_size))
         for batch, labels in _in_order(batches, label, pool, workers):
             brand += sum(1 for r in batch if r["is_brand"])
             audience += sum(1 for r in batch if not r["is_brand"])
