@@ -48,15 +48,16 @@ from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
 from equilibrio.insights.balance import Lang
 from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, check_draft_text
-from equilibrio.nlp.analyze import routed_backlog_limit
+from equilibrio.nlp.analyze import mode_for_backlog
 from equilibrio.nlp.brand_examples import (
+    brand_post_to_label,
     examples_by_label,
     intent_model_for,
     posts_to_label,
     store_intent_examples,
 )
 from equilibrio.nlp.embeddings import embed
-from equilibrio.nlp.intent import INTENT_LABELS, Mode
+from equilibrio.nlp.intent import INTENT_LABELS
 from equilibrio.report._jinja import template_environment
 from equilibrio.report.balance_report import report_data, report_html, report_json
 
@@ -251,18 +252,12 @@ class EquilibrioApp:
 
     def add_example(self, post_id: str, label: str) -> dict[str, Any]:
         """Keep a brand post's label, given by a person, among the store's examples."""
-        if label not in INTENT_LABELS:
-            raise _BadRequest(f"label must be one of {', '.join(INTENT_LABELS)}, not {label!r}")
         with self._lock:
-            rows = self.workspace.store.fetchall(
-                "SELECT p.text, l.lang FROM posts p JOIN post_labels l USING (post_id) "
-                "WHERE p.post_id = ? AND p.is_brand AND l.lang IN ('es', 'en')",
-                [post_id],
-            )
-            if not rows:
+            post = brand_post_to_label(self.workspace.store, post_id)
+            if post is None:
                 raise _BadRequest(f"no labelled brand post in Spanish or English has the id {post_id!r}", 404)
-            (text, lang), *_ = rows
-            store_intent_examples(self.workspace.store, [(str(text), str(lang), label)], "web app")
+            text, lang = post
+            store_intent_examples(self.workspace.store, [(text, lang, label)], "web app")  # checks the label
         return self.examples()
 
     def to_label(self, limit: int) -> list[dict[str, Any]]:
@@ -283,10 +278,14 @@ class EquilibrioApp:
             if brands:
                 self.workspace.add_brands(brands)
             results = self.workspace.ingest(path, format=format, pseudonymize=pseudonymize)
-            self._data.clear()
-            self._reports.clear()
-            self._queues.clear()
+            self._forget_figures()
         return {"results": [result.as_dict() for result in results], "labelling": self.start_relabel()}
+
+    def _forget_figures(self) -> None:
+        """After the store changed (new posts, new labels): the mix, the score, the report and the queue."""
+        self._data.clear()
+        self._reports.clear()
+        self._queues.clear()
 
     def relabel_status(self) -> dict[str, Any]:
         return dict(self._relabel)
@@ -300,11 +299,6 @@ class EquilibrioApp:
             return dict(self._relabel)
 
     def _run_relabel(self) -> None:
-        limit = routed_backlog_limit()
-
-        def choose_mode(pending: int) -> Mode:
-            return "routed" if pending <= limit else "fast"
-
         def progress(done: int, total: int) -> None:
             if self._stopping.is_set():  # each finished batch is already committed
                 raise _Stopped
@@ -315,10 +309,8 @@ class EquilibrioApp:
 
         try:
             with self._lock:
-                result = self.workspace.analyze(progress=progress, on_stage=on_stage, choose_mode=choose_mode)
-                self._data.clear()  # the mix, the score and the report change with the labels
-                self._reports.clear()
-                self._queues.clear()
+                result = self.workspace.analyze(progress=progress, on_stage=on_stage, choose_mode=mode_for_backlog)
+                self._forget_figures()
             self._relabel = {"status": "done", **asdict(result)}
         except _Stopped:
             self._relabel = {"status": "stopped"}

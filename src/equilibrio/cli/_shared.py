@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progres
 
 from equilibrio.api import Workspace
 from equilibrio.errors import ConfigurationError
-from equilibrio.nlp.analyze import routed_backlog_limit
+from equilibrio.nlp.analyze import mode_for_backlog
 from equilibrio.nlp.intent import MODES, Mode
 from equilibrio.store.duck import Store
 
@@ -92,17 +92,15 @@ def open_store(db: Path, *, analyze_first: bool = False) -> Workspace:
 
 
 def analyze_quietly(workspace: Workspace) -> None:
-    limit = routed_backlog_limit()
-
     def choose_mode(pending: int) -> Mode:
-        if pending <= limit:
-            return "routed"
-        errors.print(
-            f"{pending:,} posts are not labelled yet: labelling them with the fast tier alone. "
-            "To send the uncertain ones to the accurate tier (about 60 posts/s), run "
-            "`equilibrio analyze` on this store first."
-        )
-        return "fast"
+        mode = mode_for_backlog(pending)
+        if mode == "fast":
+            errors.print(
+                f"{pending:,} posts are not labelled yet: labelling them with the fast tier alone. "
+                "To send the uncertain ones to the accurate tier (about 60 posts/s), run "
+                "`equilibrio analyze` on this store first."
+            )
+        return mode
 
     with progress_bar(counts_bytes=False) as progress:
         task = progress.add_task("labelling new posts", total=None)

@@ -49,6 +49,15 @@ def routed_backlog_limit() -> int:
         raise ConfigurationError(f"EQUILIBRIO_ROUTED_BACKLOG must be a whole number of posts, not {value!r}") from None
 
 
+def mode_for_backlog(pending: int) -> Mode:
+    """Routed up to :func:`routed_backlog_limit` pending posts, the fast tier alone beyond.
+
+    >>> mode_for_backlog(10), mode_for_backlog(10_000_000)
+    ('routed', 'fast')
+    """
+    return "routed" if pending <= routed_backlog_limit() else "fast"
+
+
 _PENDING_SQL = """
 SELECT p.post_id, p.text, p.lang, p.is_brand, p.kind, a.handle
 FROM posts p

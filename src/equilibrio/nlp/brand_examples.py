@@ -103,6 +103,16 @@ LIMIT ?
 """
 
 
+def brand_post_to_label(store: Store, post_id: str) -> tuple[str, str] | None:
+    """The text and language of a labelled brand post in Spanish or English (None when there is none)."""
+    rows = store.fetchall(
+        "SELECT p.text, l.lang FROM posts p JOIN post_labels l USING (post_id) "
+        "WHERE p.post_id = ? AND p.is_brand AND l.lang IN ('es', 'en')",
+        [post_id],
+    )
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
 def posts_to_label(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     """The brand's labelled posts the intent model is least sure of, not yet among the examples.
 
