@@ -262,8 +262,8 @@ def serve(
 ) -> None:
     """Open the web app on a store: the balance at a glance, the draft checker, the unanswered queue.
 
-    The app holds the store while it runs (DuckDB lets one process write a file): stop it (Ctrl+C)
-    before ingesting more.
+    The app holds the store while it runs (DuckDB lets one process write a file): import new
+    exports through its upload box, or stop it (Ctrl+C) before `equilibrio ingest`.
     """
     from equilibrio.app import create_app
     from equilibrio.app import serve as run_app
