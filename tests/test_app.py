@@ -198,6 +198,9 @@ def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> 
     assert _post(f"{served}/api/examples", {"post_id": offered[0]["post_id"], "label": "spam"})[0] == 400
     assert _post(f"{served}/api/examples", {"post_id": "twitter:nope", "label": "value"})[0] == 404
 
+    draft = {"text": "Thanks for writing to us, we are looking into it"}
+    assert "+own-" in _post(f"{served}/api/check", draft)[1]["model_version"]  # drafts too, at once
+
     status, started = _post(f"{served}/api/relabel", None)
     assert status == 202 and started["status"] in ("running", "done")
     state = _labelling_finished(served)
@@ -313,6 +316,28 @@ def test_the_overview_answers_while_a_relabel_holds_the_store(workspace: Workspa
         page = pool.submit(state.page, "en").result(timeout=30)
     pool.shutdown()
     assert "Waiting for an answer" in page
+
+
+def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
+    workspace: Workspace, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from equilibrio.app import server
+
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    state = create_app(workspace).state.equilibrio
+    draft = "Get yours today: 20% off every plan"
+    checked, queue = state.check(draft), state.inbox(5)
+    assert checked["details"]["week"]["posts"] > 0 and len(queue) == 5
+    monkeypatch.setattr(server, "KEPT_SECONDS", 0.0)  # what is kept is now past its minute
+    pool = ThreadPoolExecutor(1)
+    with state._lock:  # as the relabel thread holds it: what was kept serves
+        assert pool.submit(state.check, draft).result(timeout=30) == checked
+        assert pool.submit(state.inbox, 5).result(timeout=30) == queue
+    kept_at = state._draft_context[0]
+    assert state.check(draft) == checked  # the store is free again: computed anew, the same store
+    assert state._draft_context[0] > kept_at
+    pool.shutdown()
 
 
 def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_sample: Path) -> None:

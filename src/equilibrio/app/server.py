@@ -17,7 +17,8 @@
 
 One DuckDB connection serves every request behind a lock: DuckDB lets one process write a store
 file, and this process holds it while the app runs, so the figures are computed once per language
-and kept.
+and kept. The figures, the queue and the draft checker's model and week are read from what is kept,
+so those pages answer while a relabel holds the store.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
@@ -47,7 +48,7 @@ from equilibrio._version import __version__
 from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
 from equilibrio.insights.balance import Lang
-from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, check_draft_text
+from equilibrio.insights.draft import DEFAULT_PROMOTION_TARGET, BrandWeek, brand_week, check_draft_text
 from equilibrio.nlp.analyze import mode_for_backlog
 from equilibrio.nlp.brand_examples import (
     brand_post_to_label,
@@ -57,7 +58,7 @@ from equilibrio.nlp.brand_examples import (
     store_intent_examples,
 )
 from equilibrio.nlp.embeddings import embed
-from equilibrio.nlp.intent import INTENT_LABELS
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
 from equilibrio.report._jinja import template_environment
 from equilibrio.report.balance_report import report_data, report_html, report_json
 
@@ -66,7 +67,8 @@ logger = logging.getLogger(__name__)
 MAX_DRAFT_CHARACTERS: Final = 5_000  # far above any platform's limit; a bigger body is not a post
 MAX_INBOX_ROWS: Final = 500
 QUEUE_ON_PAGE: Final = 20
-QUEUE_SECONDS: Final = 60.0
+KEPT_SECONDS: Final = 60.0  # the queue and the draft checker's week: waiting times move with the clock
+T = TypeVar("T")
 POSTS_TO_LABEL: Final = 20
 MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -192,6 +194,7 @@ class EquilibrioApp:
         self._data: dict[Lang, dict[str, Any]] = {}
         self._reports: dict[Lang, str] = {}
         self._queues: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+        self._draft_context: tuple[float, tuple[IntentModel, BrandWeek]] | None = None
         self._relabel: dict[str, Any] = {"status": "idle"}
         self._relabel_guard = threading.Lock()
         self._stopping = threading.Event()
@@ -234,17 +237,38 @@ class EquilibrioApp:
 
     def check(self, text: str) -> dict[str, Any]:
         target = DEFAULT_PROMOTION_TARGET if self.promotion_target is None else self.promotion_target
-        with self._lock:
-            return check_draft_text(text, store=self.workspace.store, promotion_target=target).to_dict()
+        model, week = self._model_and_week()
+        return check_draft_text(text, model=model, week=week, promotion_target=target).to_dict()
+
+    def _model_and_week(self) -> tuple[IntentModel, BrandWeek]:
+        """The draft checker's model (adapted to the examples) and the brand's week, kept a minute."""
+        store = self.workspace.store
+        self._draft_context = kept = self._kept_or_computed(
+            self._draft_context, lambda: (intent_model_for(store), brand_week(store))
+        )
+        return kept[1]
+
+    def _kept_or_computed(self, kept: tuple[float, T] | None, compute: Callable[[], T]) -> tuple[float, T]:
+        """``kept`` while under a minute old, and past it while the store is busy; else computed again.
+
+        So the queue and the draft checker answer while a relabel holds the store, at worst with
+        what was true when it started.
+        """
+        if kept is not None:
+            if time.monotonic() - kept[0] <= KEPT_SECONDS or not self._lock.acquire(blocking=False):
+                return kept
+        else:
+            self._lock.acquire()
+        try:
+            return time.monotonic(), compute()
+        finally:
+            self._lock.release()
 
     def inbox(self, limit: int) -> list[dict[str, Any]]:
         # The queue's waiting times move with the clock, not only with the store: kept a minute.
-        kept = self._queues.get(limit)
-        if kept is not None and time.monotonic() - kept[0] <= QUEUE_SECONDS:
-            return kept[1]
-        with self._lock:
-            kept = self._queues[limit] = (time.monotonic(), self.workspace.inbox(limit))
-            return kept[1]
+        kept = self._kept_or_computed(self._queues.get(limit), lambda: self.workspace.inbox(limit))
+        self._queues[limit] = kept
+        return kept[1]
 
     def examples(self) -> dict[str, Any]:
         with self._lock:
@@ -258,6 +282,7 @@ class EquilibrioApp:
                 raise _BadRequest(f"no labelled brand post in Spanish or English has the id {post_id!r}", 404)
             text, lang = post
             store_intent_examples(self.workspace.store, [(text, lang, label)], "web app")  # checks the label
+            self._draft_context = None  # the checker's model is now adapted to one more example
         return self.examples()
 
     def to_label(self, limit: int) -> list[dict[str, Any]]:
@@ -286,6 +311,7 @@ class EquilibrioApp:
         self._data.clear()
         self._reports.clear()
         self._queues.clear()
+        self._draft_context = None
 
     def relabel_status(self) -> dict[str, Any]:
         return dict(self._relabel)

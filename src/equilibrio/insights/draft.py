@@ -95,13 +95,25 @@ def _count_word(n: int, lang: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _week_window(store: Store) -> tuple[datetime, datetime, bool]:
+@dataclass(frozen=True, slots=True)
+class BrandWeek:
+    """The brand's content mix over the week a draft is compared with (see :func:`brand_week`)."""
+
+    start: datetime
+    end: datetime
+    is_current_week: bool
+    mix: dict[str, Any]
+
+
+def brand_week(store: Store) -> BrandWeek:
     """The last 7 days; when the store has no brand post in them, the last 7 days of data."""
     now = datetime.now(UTC)
     latest = store.fetchone("SELECT max(created_at) FROM posts WHERE is_brand")[0]
     if latest is None or latest >= now - timedelta(days=7):
-        return now - timedelta(days=7), now, True
-    return latest - timedelta(days=7), latest + timedelta(seconds=1), False
+        start, end, is_now = now - timedelta(days=7), now, True
+    else:
+        start, end, is_now = latest - timedelta(days=7), latest + timedelta(seconds=1), False
+    return BrandWeek(start, end, is_now, content_mix(store, start, end))
 
 
 def check_draft_text(
@@ -111,11 +123,14 @@ def check_draft_text(
     promotion_target: float = DEFAULT_PROMOTION_TARGET,
     model: IntentModel | None = None,
     mode: Mode = "routed",
+    week: BrandWeek | None = None,
 ) -> DraftCheck:
     """Label, probabilities, cues and suggestions for ``text`` (see :func:`equilibrio.check_draft`).
 
     An empty draft or a target outside (0, 1) is an error rather than a verdict on nothing. With a
-    store that holds the brand's own labelled posts, the model is the one adapted to them.
+    store that holds the brand's own labelled posts, the model is the one adapted to them. Given
+    ``model`` and ``week`` (:func:`brand_week`), the store is not read at all: the web app checks
+    drafts that way while a relabel holds the store.
     """
     if not text.strip():
         raise InputError("the draft is empty: pass the text of the post to check")
@@ -157,13 +172,19 @@ def check_draft_text(
     if result.by_push_rule and rule is not None:
         evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
         details["decided_by"] = _MESSAGES["push_rule"][message_lang].format(evidence=evidence)
-    if store is not None:
-        start, end, is_now = _week_window(store)
-        mix = content_mix(store, start, end)
-        share = mix["shares"]["promotion"]
-        details["week"] = {"start": start.isoformat(), "end": end.isoformat(), "is_current_week": is_now, **mix}
+    if week is None and store is not None:
+        week = brand_week(store)
+    if week is not None:
+        start, end = week.start, week.end
+        share = week.mix["shares"]["promotion"]
+        details["week"] = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "is_current_week": week.is_current_week,
+            **week.mix,
+        }
         if share is not None:
-            if is_now:
+            if week.is_current_week:
                 window = "de esta semana" if message_lang == "es" else "this week's posts"
             elif message_lang == "es":
                 window = f"de la última semana con datos (hasta el {end.date().isoformat()})"
