@@ -22,6 +22,7 @@ app = typer.Typer(
     help="Is your brand's social media a conversation or a megaphone, and does it pay?",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # a docstring's single line breaks are rewrapped, as in Markdown
 )
 console = Console()
 errors = Console(stderr=True)
@@ -29,7 +30,9 @@ errors = Console(stderr=True)
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB store file (created if missing).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON object.")]
 
-eval_app = typer.Typer(help="Score equilibrio's models on labelled data.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Score equilibrio's models on labelled data.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(eval_app, name="eval")
 
 

@@ -178,8 +178,11 @@ def balance(
     analyze_first: AnalyzeFirstOption = True,
     json_output: JsonOption = False,
 ) -> None:
-    """Are we selling too much? Content mix vs target, engagement and conversions per intent, the
-    balance curve, the 0-100 balance score and recommendations (definitions: docs/metrics.md)."""
+    """Are we selling too much? Content mix vs target, what each intent earns, the score and advice.
+
+    The content mix against the promotion target, engagement and conversions per intent, the
+    balance curve, the 0-100 balance score and recommendations (definitions: docs/metrics.md).
+    """
     with open_store(db, analyze_first=analyze_first) as workspace:
         figures = workspace.balance(rule=rule, promotion_target=target, lang=lang, attribute_model=attribute_model)
     if json_output:
