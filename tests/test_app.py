@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from equilibrio.api import Workspace
-from equilibrio.app import create_app, serve_in_background
+from equilibrio.app import create_app, serve_in_background, server
+from equilibrio.insights.draft import brand_week
 from equilibrio.store.duck import Store
 from tests.conftest import BrowserPage
 from tests.test_cli import run
@@ -321,23 +322,25 @@ def test_the_overview_answers_while_a_relabel_holds_the_store(workspace: Workspa
 def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
     workspace: Workspace, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from equilibrio.app import server
-
     workspace.ingest(ibm_sample)
     workspace.analyze(mode="fast")
     state = create_app(workspace).state.equilibrio
     draft = "Get yours today: 20% off every plan"
-    checked, queue = state.check(draft), state.inbox(5)
+    checked, queue, page = state.check(draft), state.inbox(5), state.page("en")
     assert checked["details"]["week"]["posts"] > 0 and len(queue) == 5
-    monkeypatch.setattr(server, "KEPT_SECONDS", 0.0)  # what is kept is now past its minute
     pool = ThreadPoolExecutor(1)
-    with state._lock:  # as the relabel thread holds it: what was kept serves
+    with state._lock:  # as the relabel thread that follows an upload holds it
+        state._forget_figures()  # as the upload did: what is kept is now stale, to refresh when the store is free
         assert pool.submit(state.check, draft).result(timeout=30) == checked
         assert pool.submit(state.inbox, 5).result(timeout=30) == queue
-    kept_at = state._draft_context[0]
-    assert state.check(draft) == checked  # the store is free again: computed anew, the same store
-    assert state._draft_context[0] > kept_at
+        assert pool.submit(state.page, "en").result(timeout=30) == page
     pool.shutdown()
+    calls: list[str] = []
+    monkeypatch.setattr(server, "brand_week", lambda store: calls.append("week") or brand_week(store))
+    assert state.check(draft) == checked  # the store is free again: computed anew, from the same store
+    assert calls == ["week"]
+    state.check(draft)
+    assert calls == ["week"]  # and kept
 
 
 def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_sample: Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import re
 import socket
 import tempfile
@@ -35,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
@@ -68,7 +69,8 @@ MAX_DRAFT_CHARACTERS: Final = 5_000  # far above any platform's limit; a bigger 
 MAX_INBOX_ROWS: Final = 500
 QUEUE_ON_PAGE: Final = 20
 KEPT_SECONDS: Final = 60.0  # the queue and the draft checker's week: waiting times move with the clock
-T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 POSTS_TO_LABEL: Final = 20
 MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
 _HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -184,17 +186,55 @@ class _Stopped(Exception):
     """The app is shutting down: the background labelling stops after its current batch."""
 
 
+class _Kept(Generic[K, V]):
+    """Values computed under the store's lock and kept, so that requests read them without it.
+
+    A value serves while it is fresh: computed less than ``max_age`` seconds ago and not marked
+    stale since. Past that it is computed again, unless the store is busy (a relabel holds it):
+    then the old value serves, so the pages answer at worst with what was true when the relabel
+    started, and refresh once the store is free.
+    """
+
+    def __init__(self, lock: threading.RLock, max_age: float = math.inf) -> None:
+        self._lock = lock
+        self._max_age = max_age
+        self._values: dict[K, tuple[float | None, V]] = {}
+
+    def _fresh(self, key: K) -> bool:
+        computed_at = self._values[key][0] if key in self._values else None
+        return computed_at is not None and time.monotonic() - computed_at <= self._max_age
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        if key in self._values:
+            if self._fresh(key) or not self._lock.acquire(blocking=False):
+                return self._values[key][1]
+        else:
+            self._lock.acquire()
+        try:
+            if not self._fresh(key):  # another request may have computed it while this one waited
+                self._values[key] = (time.monotonic(), compute())
+            return self._values[key][1]
+        finally:
+            self._lock.release()
+
+    def mark_stale(self) -> None:
+        """The store changed: each value is computed again at its next use, once the store is free."""
+        self._values = {key: (None, value) for key, (_, value) in self._values.items()}
+
+
 class EquilibrioApp:
     """The app's state: one workspace, a lock around it, the figures computed once per language."""
 
     def __init__(self, workspace: Workspace, *, promotion_target: float | None = None) -> None:
         self.workspace = workspace
         self.promotion_target = promotion_target
-        self._lock = threading.Lock()
-        self._data: dict[Lang, dict[str, Any]] = {}
-        self._reports: dict[Lang, str] = {}
-        self._queues: dict[int, tuple[float, list[dict[str, Any]]]] = {}
-        self._draft_context: tuple[float, tuple[IntentModel, BrandWeek]] | None = None
+        # Reentrant: a report is computed from the figures, which may be computed on the way.
+        self._lock = threading.RLock()
+        self._data: _Kept[Lang, dict[str, Any]] = _Kept(self._lock)
+        self._reports: _Kept[Lang, str] = _Kept(self._lock)
+        # Waiting times move with the clock, not only with the store, and so does "this week".
+        self._queues: _Kept[int, list[dict[str, Any]]] = _Kept(self._lock, KEPT_SECONDS)
+        self._draft_context: _Kept[None, tuple[IntentModel, BrandWeek]] = _Kept(self._lock, KEPT_SECONDS)
         self._relabel: dict[str, Any] = {"status": "idle"}
         self._relabel_guard = threading.Lock()
         self._stopping = threading.Event()
@@ -207,68 +247,27 @@ class EquilibrioApp:
 
     def warm_up(self) -> None:
         """Load the models and compute the figures now, so that the first visitor does not wait."""
-        with self._lock:
-            intent_model_for(self.workspace.store)
         embed(["load the encoder"])  # the accurate tier's, used for the drafts the fast tier is unsure of
-        self.check("A first draft loads the language detector")
+        self.check("A first draft loads the intent model and the language detector")
         self.data("en")
         self.inbox(QUEUE_ON_PAGE)
 
-    # Kept figures are read without the lock, so the pages stay up while a relabel holds the store
-    # (it replaces them only when it is done).
     def data(self, lang: Lang) -> dict[str, Any]:
-        kept = self._data.get(lang)
-        if kept is not None:
-            return kept
-        with self._lock:
-            if lang not in self._data:
-                self._data[lang] = report_data(self.workspace.store, lang=lang, promotion_target=self.promotion_target)
-            return self._data[lang]
+        store, target = self.workspace.store, self.promotion_target
+        return self._data.get(lang, lambda: report_data(store, lang=lang, promotion_target=target))
 
     def report(self, lang: Lang) -> str:
-        kept = self._reports.get(lang)
-        if kept is not None:
-            return kept
-        data = self.data(lang)
-        with self._lock:
-            if lang not in self._reports:
-                self._reports[lang] = report_html(self.workspace.store, lang=lang, data=data)
-            return self._reports[lang]
+        return self._reports.get(lang, lambda: report_html(self.workspace.store, lang=lang, data=self.data(lang)))
 
     def check(self, text: str) -> dict[str, Any]:
         target = DEFAULT_PROMOTION_TARGET if self.promotion_target is None else self.promotion_target
-        model, week = self._model_and_week()
+        store = self.workspace.store
+        # The model adapted to the brand's examples, and the brand's last week to compare the draft with.
+        model, week = self._draft_context.get(None, lambda: (intent_model_for(store), brand_week(store)))
         return check_draft_text(text, model=model, week=week, promotion_target=target).to_dict()
 
-    def _model_and_week(self) -> tuple[IntentModel, BrandWeek]:
-        """The draft checker's model (adapted to the examples) and the brand's week, kept a minute."""
-        store = self.workspace.store
-        self._draft_context = kept = self._kept_or_computed(
-            self._draft_context, lambda: (intent_model_for(store), brand_week(store))
-        )
-        return kept[1]
-
-    def _kept_or_computed(self, kept: tuple[float, T] | None, compute: Callable[[], T]) -> tuple[float, T]:
-        """``kept`` while under a minute old, and past it while the store is busy; else computed again.
-
-        So the queue and the draft checker answer while a relabel holds the store, at worst with
-        what was true when it started.
-        """
-        if kept is not None:
-            if time.monotonic() - kept[0] <= KEPT_SECONDS or not self._lock.acquire(blocking=False):
-                return kept
-        else:
-            self._lock.acquire()
-        try:
-            return time.monotonic(), compute()
-        finally:
-            self._lock.release()
-
     def inbox(self, limit: int) -> list[dict[str, Any]]:
-        # The queue's waiting times move with the clock, not only with the store: kept a minute.
-        kept = self._kept_or_computed(self._queues.get(limit), lambda: self.workspace.inbox(limit))
-        self._queues[limit] = kept
-        return kept[1]
+        return self._queues.get(limit, lambda: self.workspace.inbox(limit))
 
     def examples(self) -> dict[str, Any]:
         with self._lock:
@@ -282,7 +281,7 @@ class EquilibrioApp:
                 raise _BadRequest(f"no labelled brand post in Spanish or English has the id {post_id!r}", 404)
             text, lang = post
             store_intent_examples(self.workspace.store, [(text, lang, label)], "web app")  # checks the label
-            self._draft_context = None  # the checker's model is now adapted to one more example
+            self._draft_context.mark_stale()  # the checker's model is to be adapted to one more example
         return self.examples()
 
     def to_label(self, limit: int) -> list[dict[str, Any]]:
@@ -308,10 +307,8 @@ class EquilibrioApp:
 
     def _forget_figures(self) -> None:
         """After the store changed (new posts, new labels): the mix, the score, the report and the queue."""
-        self._data.clear()
-        self._reports.clear()
-        self._queues.clear()
-        self._draft_context = None
+        for kept in (self._data, self._reports, self._queues, self._draft_context):
+            kept.mark_stale()
 
     def relabel_status(self) -> dict[str, Any]:
         return dict(self._relabel)
