@@ -7,7 +7,9 @@
 and this process is the client, so the two do not share an interpreter. Measured: seconds from
 the command to the first page (labelling new posts on the way, loading the models, computing the
 figures), then the latency of each route, and the server's peak memory (VmHWM). The drafts are
-the store's own brand posts, one request each, in routed mode (the app's default).
+the store's own brand posts, one request each, in routed mode (the app's default). Last, five
+posts are labelled and the store relabelled with the adapted model, and drafts are checked
+while that runs (the checker serves the model and week it kept; the relabel has both cores).
 """
 
 from __future__ import annotations
@@ -42,9 +44,27 @@ def _timed(url: str, body: bytes | None = None) -> float:
 
 
 def _row(name: str, times_ms: list[float]) -> str:
+    if not times_ms:
+        return f"| {name} | 0 | – | – | – |"
     ordered = sorted(times_ms)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"| {name} | {len(times_ms)} | {statistics.median(times_ms):,.1f} | {p95:,.1f} | {max(times_ms):,.1f} |"
+
+
+def _drafts_during_a_relabel(base: str, drafts: list[str]) -> tuple[float, list[float]]:
+    """Label five posts, relabel the store with the adapted model, and time drafts until it is done."""
+    offered = json.loads(_get(f"{base}/api/to-label?limit=5")[1])
+    for post in offered:
+        _get(f"{base}/api/examples", json.dumps({"post_id": post["post_id"], "label": "conversation"}).encode())
+    started = time.perf_counter()
+    _get(f"{base}/api/relabel", b"")
+    during: list[float] = []
+    while json.loads(_get(f"{base}/api/relabel")[1])["status"] == "running":
+        during.append(_timed(f"{base}/api/check", json.dumps({"text": drafts[len(during) % len(drafts)]}).encode()))
+    state = json.loads(_get(f"{base}/api/relabel")[1])
+    if state["status"] != "done":
+        raise RuntimeError(f"the relabel ended {state}")
+    return time.perf_counter() - started, during
 
 
 def main() -> None:
@@ -101,6 +121,8 @@ def main() -> None:
                 [_timed(f"{base}/api/check", json.dumps({"text": text}).encode("utf-8")) for text in drafts],
             ),
         ]
+        relabel_s, during = _drafts_during_a_relabel(base, drafts)
+        rows.append(_row(f"POST /api/check while a relabel runs ({relabel_s:.1f} s)", during))
         status = Path(f"/proc/{server.pid}/status").read_text(encoding="utf-8")
         peak_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
     finally:
