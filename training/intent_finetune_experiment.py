@@ -1,6 +1,6 @@
 """Fine-tune multilingual-e5-small itself on dev_gold, out of fold, and blend it with the shipped tiers.
 
-    pip install torch==2.13.0          # CPU wheel; not a dependency of equilibrio
+    pip install -e '.[finetune]'       # torch 2.13.0, CPU wheel; not a dependency of equilibrio
     python training/intent_finetune_experiment.py --folds random:0,organisation:0
 
 The shipped accurate tier reads frozen e5 embeddings with a logistic regression. Here the
