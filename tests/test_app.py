@@ -186,6 +186,7 @@ def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(tmp_path: Path, ibm_
 
 
 def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> None:
+    assert json.loads(_request(f"{served}/api/summary")[1])["analysis"]["intent_labelling"]["own_examples"] == 0
     status, body, _ = _request(f"{served}/api/to-label?limit=5")
     offered = json.loads(body)
     assert status == 200 and len(offered) == 5
@@ -201,6 +202,8 @@ def test_labelling_posts_adapts_the_model_that_labels_the_store(served: str) -> 
 
     draft = {"text": "Thanks for writing to us, we are looking into it"}
     assert "+own-" in _post(f"{served}/api/check", draft)[1]["model_version"]  # drafts too, at once
+    labelling = json.loads(_request(f"{served}/api/summary")[1])["analysis"]["intent_labelling"]
+    assert (labelling["own_examples"], labelling["stale"]) == (3, True)  # the overview asks for a relabel
 
     status, started = _post(f"{served}/api/relabel", None)
     assert status == 202 and started["status"] in ("running", "done")

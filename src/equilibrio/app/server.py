@@ -281,7 +281,8 @@ class EquilibrioApp:
                 raise _BadRequest(f"no labelled brand post in Spanish or English has the id {post_id!r}", 404)
             text, lang = post
             store_intent_examples(self.workspace.store, [(text, lang, label)], "web app")  # checks the label
-            self._draft_context.mark_stale()  # the checker's model is to be adapted to one more example
+            # The checker's model is to be adapted to one more example, and the report says the labels are stale.
+            self._forget_figures()
         return self.examples()
 
     def to_label(self, limit: int) -> list[dict[str, Any]]:
