@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 sys.path.insert(0, str(Path(__file__).parent))
 import train_intent as recipe
 from e5_torch import E5Encoder
-from intent_grouped_cv import GoldArrays, organisation
+from intent_grouped_cv import GoldArrays, organisation, tiers_out_of_fold
 
 from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.text import normalize_for_model
@@ -134,18 +134,8 @@ def main() -> None:
             CACHE.mkdir(exist_ok=True)
             np.save(cached, tuned_logits)
 
-        fast_logits, embedded_logits = np.zeros((len(y), 3)), np.zeros((len(y), 3))
-        votes, gate = np.zeros((len(y), 3)), np.zeros(len(y))
-        for fold in range(recipe.FOLDS):
-            train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-            fast_logits[test] = recipe._logits(
-                recipe._fit(data.fast_x[train], y[train], recipe.FAST_C), data.fast_x[test]
-            )
-            embedded_logits[test] = recipe._logits(
-                recipe._fit(data.accurate_x[train], y[train], recipe.ACCURATE_C), data.accurate_x[test]
-            )
-            votes[test] = recipe._vote(data.embeddings[test], data.unit[train], y[train])
-            gate[test] = recipe._vote_weights(data.embeddings[test], data.unit[train])
+        splits = [(np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)) for fold in range(recipe.FOLDS)]
+        fast_logits, embedded_logits, votes, gate = tiers_out_of_fold(data, splits)
         fast, embedded, tuned = (calibrated(x) for x in (fast_logits, embedded_logits, tuned_logits))
 
         def accurate(mean: np.ndarray) -> np.ndarray:

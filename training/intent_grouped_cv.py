@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,23 @@ class GoldArrays:
         )
 
 
+def tiers_out_of_fold(
+    data: GoldArrays, splits: Iterable[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """train_intent.py's fast-tier logits, e5 LR logits, neighbours' votes and vote gates, out of fold."""
+    y = data.y
+    fast_logits, embedded_logits = np.zeros((len(y), 3)), np.zeros((len(y), 3))
+    votes, gate = np.zeros((len(y), 3)), np.zeros(len(y))
+    for train, test in splits:
+        fast_logits[test] = recipe._logits(recipe._fit(data.fast_x[train], y[train], recipe.FAST_C), data.fast_x[test])
+        embedded_logits[test] = recipe._logits(
+            recipe._fit(data.accurate_x[train], y[train], recipe.ACCURATE_C), data.accurate_x[test]
+        )
+        votes[test] = recipe._vote(data.embeddings[test], data.unit[train], y[train])
+        gate[test] = recipe._vote_weights(data.embeddings[test], data.unit[train])
+    return fast_logits, embedded_logits, votes, gate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", choices=("account", "organisation"), default="organisation")
@@ -87,7 +105,6 @@ def main() -> None:
 
     data = GoldArrays.load()
     gold, texts, langs, y = data.gold, data.texts, data.langs, data.y
-    embeddings, unit, fast_x, accurate_x = data.embeddings, data.unit, data.fast_x, data.accurate_x
     language = np.array(langs)
     groups = [r["account"].lower() if args.groups == "account" else organisation(r["account"]) for r in gold]
     by_language = {
@@ -100,19 +117,10 @@ def main() -> None:
     every_post = float(recipe.NEIGHBOURS["weight"])
 
     for seed in (int(s) for s in args.seeds.split(",")):
-        fast_logits = np.zeros((len(y), 3))
-        embedded_logits = np.zeros((len(y), 3))
-        votes = np.zeros((len(y), 3))
-        gated = np.zeros(len(y))
-        folds = StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=seed).split(texts, strata, groups)
+        folds = list(StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=seed).split(texts, strata, groups))
         for train, test in folds:
             assert not {groups[i] for i in train} & {groups[i] for i in test}
-            fast_logits[test] = recipe._logits(recipe._fit(fast_x[train], y[train], recipe.FAST_C), fast_x[test])
-            embedded_logits[test] = recipe._logits(
-                recipe._fit(accurate_x[train], y[train], recipe.ACCURATE_C), accurate_x[test]
-            )
-            votes[test] = recipe._vote(embeddings[test], unit[train], y[train])
-            gated[test] = recipe._vote_weights(embeddings[test], unit[train])
+        fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds)
         fast_p = recipe.softmax(fast_logits / recipe._temperature(fast_logits, y))
         embedded_p = recipe.softmax(embedded_logits / recipe._temperature(embedded_logits, y))
         without_vote = (fast_p + embedded_p) / 2
