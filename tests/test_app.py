@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -353,3 +355,94 @@ def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_s
     stages: list[str] = []
     workspace.analyze(mode="fast", on_stage=stages.append)
     assert stages and set(stages) <= set(_STAGES_ES)
+
+
+TOKEN = "a-test-token-of-enough-length"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the test reads the 303 itself
+
+
+def _raw(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
+    request = urllib.request.Request(
+        url, data=body, headers=headers or {}, method="POST" if body is not None else "GET"
+    )
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8"), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8"), error.headers
+
+
+@pytest.fixture
+def guarded(workspace: Workspace, ibm_sample: Path) -> Iterator[str]:
+    """The app on the IBM care sample, started with an access token."""
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    with serve_in_background(create_app(workspace, token=TOKEN)) as base:
+        yield base
+
+
+def test_with_a_token_the_api_and_the_pages_ask_for_it(guarded: str) -> None:
+    status, body, _ = _raw(f"{guarded}/api/summary")
+    assert status == 401 and "Authorization: Bearer" in json.loads(body)["error"]
+    assert _raw(f"{guarded}/api/summary", headers={"Authorization": "Bearer wrong-token"})[0] == 401
+    status, body, _ = _raw(f"{guarded}/api/summary", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200 and "analysis" in json.loads(body)
+    check = json.dumps({"text": "Buy now"}).encode()
+    assert _raw(f"{guarded}/api/check", check)[0] == 401  # nothing is read or written without it
+    assert _raw(f"{guarded}/api/ingest?filename=x.jsonl", b"{}")[0] == 401
+
+    status, _, headers = _raw(f"{guarded}/label?lang=es")
+    assert status == 303 and headers["Location"] == "/login?next=%2Flabel%3Flang%3Des"
+    status, page, _ = _raw(f"{guarded}/login?next=%2Flabel%3Flang%3Des")
+    assert status == 200 and 'name="token"' in page and TOKEN not in page
+
+    form = urllib.parse.urlencode({"token": "wrong", "next": "/label?lang=es"}).encode()
+    status, page, headers = _raw(f"{guarded}/login", form)
+    assert status == 401 and "not the token" in page and "Set-Cookie" not in headers
+    form = urllib.parse.urlencode({"token": TOKEN, "next": "/label?lang=es"}).encode()
+    status, _, headers = _raw(f"{guarded}/login", form)
+    cookie = headers["Set-Cookie"]
+    assert status == 303 and headers["Location"] == "/label?lang=es"
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
+    session = cookie.split(";")[0]
+    assert _raw(f"{guarded}/label?lang=es", headers={"Cookie": session})[0] == 200
+    assert _raw(f"{guarded}/api/check", check, headers={"Cookie": session})[0] == 200
+    assert _raw(f"{guarded}/", headers={"Cookie": session + "x"})[0] == 303
+
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        form = urllib.parse.urlencode({"token": TOKEN, "next": elsewhere}).encode()
+        assert _raw(f"{guarded}/login", form)[2]["Location"] == "/"  # never sent to another site
+
+
+def test_logging_in_with_the_token_in_a_real_browser(guarded: str, browser_page: BrowserPage) -> None:
+    page = browser_page.page
+    page.goto(f"{guarded}/")
+    assert "/login" in page.url
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.locator("#draft-text").wait_for(timeout=30_000)
+    page.fill("#draft-text", "Get yours today: 20% off everything, buy now!")
+    page.click("#check-button")
+    page.locator("#check-result").wait_for(state="visible", timeout=30_000)
+    assert page.locator("#check-label").inner_text() == "promotion"  # the page's own calls carry the cookie
+    assert browser_page.errors == []
+
+
+def test_serve_refuses_other_hosts_without_a_token_and_short_tokens(tmp_path: Path) -> None:
+    db = tmp_path / "brand.duckdb"
+    done = run("serve", "--db", db, "--host", "0.0.0.0")
+    assert done.returncode == 2 and "EQUILIBRIO_APP_TOKEN" in done.stderr
+    environment = {**os.environ, "EQUILIBRIO_APP_TOKEN": "short"}
+    done = subprocess.run(
+        [sys.executable, "-m", "equilibrio", "serve", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
+    assert done.returncode == 2 and "shorter than 16 characters" in done.stderr
+    assert not db.exists()  # refused before anything was opened

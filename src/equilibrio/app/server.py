@@ -24,6 +24,8 @@ so those pages answer while a relabel holds the store.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
 import math
@@ -37,13 +39,16 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
+from urllib.parse import parse_qs, urlencode
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from equilibrio._version import __version__
 from equilibrio.api import Workspace
@@ -128,6 +133,10 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "uploading": "Importing…",
         "labelling_new": "Labelling the new posts",
         "rejected": "rejected (read = stored + rejected)",
+        "login_intro": "This app asks for the access token it was started with (EQUILIBRIO_APP_TOKEN).",
+        "token": "Access token",
+        "login_button": "Open",
+        "wrong_token": "That is not the token this app was started with.",
     },
     "es": {
         "title": "equilibrio",
@@ -172,6 +181,10 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "uploading": "Importando…",
         "labelling_new": "Etiquetando las publicaciones nuevas",
         "rejected": "rechazadas (leídas = guardadas + rechazadas)",
+        "login_intro": "Esta app pide el token de acceso con el que se inició (EQUILIBRIO_APP_TOKEN).",
+        "token": "Token de acceso",
+        "login_button": "Abrir",
+        "wrong_token": "Ese no es el token con el que se inició esta app.",
     },
 }
 
@@ -418,8 +431,61 @@ async def _draft_text(request: Request) -> str:
     return text
 
 
-def create_app(workspace: Workspace, *, promotion_target: float | None = None) -> Starlette:
+SESSION_COOKIE: Final = "equilibrio_session"
+_OPEN_PATHS: Final = frozenset({"/login", "/favicon.ico"})
+
+
+def _session_value(token: str) -> str:
+    # The cookie holds a digest of the token, not the token: a leaked cookie does not give the token away.
+    return hmac.new(token.encode("utf-8"), b"equilibrio session", hashlib.sha256).hexdigest()
+
+
+def _safe_next(path: str) -> str:
+    """Where to go after logging in: a path of this app, never another site."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+class _TokenGate:
+    """Lets through requests that carry the app's token: ``Authorization: Bearer`` or the cookie /login sets.
+
+    Others get 401 (the API) or the login page (the pages). A pure ASGI middleware, so an upload's
+    body streams through it untouched.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+        self.session = _session_value(token)
+
+    def allows(self, request: Request) -> bool:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), self.token.encode()):
+            return True
+        return hmac.compare_digest(request.cookies.get(SESSION_COOKIE, "").encode(), self.session.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.allows(request):
+            await self.app(scope, receive, send)
+            return
+        response: Response
+        if scope["path"].startswith("/api/"):
+            message = "this app needs its access token: send 'Authorization: Bearer TOKEN', or log in at /login"
+            response = _json({"error": message}, 401)
+        else:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            response = RedirectResponse(f"/login?{urlencode({'next': target})}", 303, headers=_HEADERS)
+        await response(scope, receive, send)
+
+
+def create_app(workspace: Workspace, *, promotion_target: float | None = None, token: str | None = None) -> Starlette:
     """The web app on ``workspace``'s store (an ASGI application; :func:`serve` runs it).
+
+    With ``token``, every page and API call needs it (``Authorization: Bearer``, or the session
+    cookie that ``/login`` sets once the token is typed there).
 
     >>> import equilibrio
     >>> create_app(equilibrio.load()).state.equilibrio.promotion_target is None
@@ -513,6 +579,25 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
     async def no_icon(request: Request) -> Response:
         return Response(status_code=204)
 
+    async def login(request: Request) -> Response:
+        lang = _lang(request)
+        next_path = _safe_next(request.query_params.get("next", "/"))
+        wrong = False
+        if request.method == "POST" and token is not None:
+            body = await request.body()
+            form = parse_qs(body[:10_000].decode("utf-8", "replace"))
+            next_path = _safe_next(form.get("next", ["/"])[0])
+            typed = form.get("token", [""])[0]
+            if hmac.compare_digest(typed.encode(), token.encode()):
+                response = RedirectResponse(next_path, 303, headers=_HEADERS)
+                response.set_cookie(SESSION_COOKIE, _session_value(token), httponly=True, samesite="strict")
+                return response
+            wrong = True
+        elif token is None:
+            return RedirectResponse(next_path, 303, headers=_HEADERS)  # nothing to log in to
+        page = _ENV.get_template("login.html.j2").render(words=_WORDS[lang], lang=lang, next=next_path, wrong=wrong)
+        return HTMLResponse(page, status_code=401 if wrong else 200, headers=_HEADERS)
+
     app = Starlette(
         routes=[
             Route("/", html_page(state.page)),
@@ -526,7 +611,9 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None) -
             Route("/api/relabel", relabel, methods=["GET", "POST"]),
             Route("/api/ingest", ingest, methods=["POST"]),
             Route("/favicon.ico", no_icon),  # browsers ask for it on every page; the report has none
-        ]
+            Route("/login", login, methods=["GET", "POST"]),
+        ],
+        middleware=[Middleware(_TokenGate, token=token)] if token is not None else [],
     )
     app.state.equilibrio = state
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,6 @@ from equilibrio.cli._shared import (
     app,
     console,
     emit_json,
-    errors,
     fmt,
     open_store,
     parse_business_hours,
@@ -29,6 +29,8 @@ RuleOption = Annotated[
     str, typer.Option("--rule", help="Promotion target rule: 80/20 (at most 20% promotion) or thirds (a third).")
 ]
 TargetOption = Annotated[float | None, typer.Option("--target", help="Promotion share target (0-1); overrides --rule.")]
+TOKEN_VARIABLE = "EQUILIBRIO_APP_TOKEN"
+MIN_TOKEN_CHARACTERS = 16
 LangOption = Annotated[str, typer.Option("--lang", help="Language of recommendations and report: en or es.")]
 
 
@@ -266,19 +268,28 @@ def serve(
     """Open the web app on a store: the balance at a glance, the draft checker, the unanswered queue.
 
     The app holds the store while it runs (DuckDB lets one process write a file): import new
-    exports through its upload box, or stop it (Ctrl+C) before `equilibrio ingest`.
+    exports through its upload box, or stop it (Ctrl+C) before `equilibrio ingest`. With the
+    environment variable EQUILIBRIO_APP_TOKEN set to a secret, every page and API call asks for it;
+    listening beyond this machine (`--host`) requires it.
     """
     from equilibrio.app import create_app
     from equilibrio.app import serve as run_app
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        errors.print(
-            f"Listening on {host}: the app has no login, so anyone who can reach this address reads the store "
-            "and its audience's messages."
+    token = os.environ.get(TOKEN_VARIABLE)
+    if token is not None and len(token.strip()) < MIN_TOKEN_CHARACTERS:
+        raise ConfigurationError(
+            f"{TOKEN_VARIABLE} is shorter than {MIN_TOKEN_CHARACTERS} characters; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe())'`"
+        )
+    if token is None and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigurationError(
+            f"--host {host} would let anyone who reaches it read the store and its audience's messages: set "
+            f"{TOKEN_VARIABLE} to a secret first (the app then asks for it), or keep the default host"
         )
     with open_store(db, analyze_first=analyze_first) as workspace:
-        web_app = create_app(workspace, promotion_target=target)
-        console.print(f"equilibrio on [bold green]http://{host}:{port}/[/] (Ctrl+C to stop)")
+        web_app = create_app(workspace, promotion_target=target, token=token)
+        access = f"; access token from {TOKEN_VARIABLE}" if token else ""
+        console.print(f"equilibrio on [bold green]http://{host}:{port}/[/] (Ctrl+C to stop{access})")
         try:
             run_app(web_app, host=host, port=port)
         except KeyboardInterrupt:  # uvicorn shuts down on Ctrl+C, then raises it again for the caller
