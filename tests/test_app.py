@@ -399,6 +399,7 @@ def test_with_a_token_the_api_and_the_pages_ask_for_it(guarded: str) -> None:
     assert status == 303 and headers["Location"] == "/login?next=%2Flabel%3Flang%3Des"
     status, page, _ = _raw(f"{guarded}/login?next=%2Flabel%3Flang%3Des")
     assert status == 200 and 'name="token"' in page and TOKEN not in page
+    assert _raw(f"{guarded}/login?lang=fr")[0] == 400
 
     form = urllib.parse.urlencode({"token": "wrong", "next": "/label?lang=es"}).encode()
     status, page, headers = _raw(f"{guarded}/login", form)

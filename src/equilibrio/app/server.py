@@ -579,6 +579,7 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None, t
     async def no_icon(request: Request) -> Response:
         return Response(status_code=204)
 
+    @errors_as_json
     async def login(request: Request) -> Response:
         lang = _lang(request)
         next_path = _safe_next(request.query_params.get("next", "/"))
