@@ -331,7 +331,7 @@ def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
     workspace.analyze(mode="fast")
     state = create_app(workspace).state.equilibrio
     draft = "Get yours today: 20% off every plan"
-    checked, queue, page = state.check(draft), state.inbox(5), state.page("en")
+    checked, queue, page, labelling = state.check(draft), state.inbox(5), state.page("en"), state.label_page("en")
     assert checked["details"]["week"]["posts"] > 0 and len(queue) == 5
     pool = ThreadPoolExecutor(1)
     with state._lock:  # as the relabel thread that follows an upload holds it
@@ -339,6 +339,7 @@ def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
         assert pool.submit(state.check, draft).result(timeout=30) == checked
         assert pool.submit(state.inbox, 5).result(timeout=30) == queue
         assert pool.submit(state.page, "en").result(timeout=30) == page
+        assert pool.submit(state.label_page, "en").result(timeout=30) == labelling
     pool.shutdown()
     calls: list[str] = []
     monkeypatch.setattr(server, "brand_week", lambda store: calls.append("week") or brand_week(store))

@@ -230,6 +230,10 @@ class _Kept(Generic[K, V]):
         finally:
             self._lock.release()
 
+    def put(self, key: K, value: V) -> None:
+        """Keep ``value``, just computed by the caller under the store's lock."""
+        self._values[key] = (time.monotonic(), value)
+
     def mark_stale(self) -> None:
         """The store changed: each value is computed again at its next use, once the store is free."""
         self._values = {key: (None, value) for key, (_, value) in self._values.items()}
@@ -248,6 +252,8 @@ class EquilibrioApp:
         # Waiting times move with the clock, not only with the store, and so does "this week".
         self._queues: _Kept[int, list[dict[str, Any]]] = _Kept(self._lock, KEPT_SECONDS)
         self._draft_context: _Kept[None, tuple[IntentModel, BrandWeek]] = _Kept(self._lock, KEPT_SECONDS)
+        self._examples: _Kept[None, dict[str, Any]] = _Kept(self._lock)
+        self._to_label: _Kept[int, list[dict[str, Any]]] = _Kept(self._lock)
         self._relabel: dict[str, Any] = {"status": "idle"}
         self._relabel_guard = threading.Lock()
         self._stopping = threading.Event()
@@ -283,8 +289,7 @@ class EquilibrioApp:
         return self._queues.get(limit, lambda: self.workspace.inbox(limit))
 
     def examples(self) -> dict[str, Any]:
-        with self._lock:
-            return examples_by_label(self.workspace.store)
+        return self._examples.get(None, lambda: examples_by_label(self.workspace.store))
 
     def add_example(self, post_id: str, label: str) -> dict[str, Any]:
         """Keep a brand post's label, given by a person, among the store's examples."""
@@ -296,11 +301,12 @@ class EquilibrioApp:
             store_intent_examples(self.workspace.store, [(text, lang, label)], "web app")  # checks the label
             # The checker's model is to be adapted to one more example, and the report says the labels are stale.
             self._forget_figures()
-        return self.examples()
+            counts = examples_by_label(self.workspace.store)
+            self._examples.put(None, counts)
+        return counts
 
     def to_label(self, limit: int) -> list[dict[str, Any]]:
-        with self._lock:
-            return posts_to_label(self.workspace.store, limit)
+        return self._to_label.get(limit, lambda: posts_to_label(self.workspace.store, limit))
 
     def upload_folder(self) -> Path:
         """Where uploaded exports are kept: beside the store, so that the ingest log's sources stay readable."""
@@ -321,7 +327,7 @@ class EquilibrioApp:
 
     def _forget_figures(self) -> None:
         """After the store changed (new posts, new labels): the mix, the score, the report and the queue."""
-        for kept in (self._data, self._reports, self._queues, self._draft_context):
+        for kept in (self._data, self._reports, self._queues, self._draft_context, self._examples, self._to_label):
             kept.mark_stale()
 
     def relabel_status(self) -> dict[str, Any]:
