@@ -448,3 +448,24 @@ def test_serve_refuses_other_hosts_without_a_token_and_short_tokens(tmp_path: Pa
     )
     assert done.returncode == 2 and "shorter than 16 characters" in done.stderr
     assert not db.exists()  # refused before anything was opened
+
+
+def test_concurrent_draft_checks_answer_as_one_at_a_time(workspace: Workspace, ibm_sample: Path) -> None:
+    # Drafts no longer queue behind the store's lock, so several run at once in the server's threads,
+    # through the same model, encoder and language detector.
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    state = create_app(workspace).state.equilibrio
+    drafts = [
+        "Get yours today: 20% off every plan",
+        "¿Qué tal su fin de semana? Cuéntennos",
+        "5 tips to save energy at home this winter",
+        "Thank you all for the birthday wishes!",
+        "¡Participa y gana!",
+        "Hola Ana, ya revisamos tu caso y te escribimos por DM",
+    ] * 4
+    one_at_a_time = [state.check(draft) for draft in drafts]
+    with ThreadPoolExecutor(4) as pool:
+        at_once = list(pool.map(state.check, drafts))
+    assert at_once == one_at_a_time
+    assert {result["label"] for result in at_once} >= {"promotion", "conversation", "value"}
