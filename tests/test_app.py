@@ -469,3 +469,24 @@ def test_concurrent_draft_checks_answer_as_one_at_a_time(workspace: Workspace, i
         at_once = list(pool.map(state.check, drafts))
     assert at_once == one_at_a_time
     assert {result["label"] for result in at_once} >= {"promotion", "conversation", "value"}
+
+
+def test_the_page_says_its_figures_predate_a_running_relabel_and_reloads_after_it(
+    workspace: Workspace, ibm_sample: Path, browser_page: BrowserPage
+) -> None:
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    app = create_app(workspace)
+    state = app.state.equilibrio
+    assert "labelling-notice" not in state.page("en")
+    state._relabel = {"status": "running", "stage": "labelling language, intent and questions", "done": 3, "total": 9}
+    assert "las cifras de abajo son de antes" in state.page("es")
+    page = browser_page.page
+    with serve_in_background(app) as base:
+        page.goto(f"{base}/?lang=es")
+        page.locator("#labelling-notice").wait_for(timeout=30_000)
+        page.wait_for_function("document.getElementById('upload-status').textContent.includes('3 / 9')")
+        assert "etiquetando idioma" in page.locator("#upload-status").inner_text()
+        state._relabel = {"status": "done"}
+        page.locator("#labelling-notice").wait_for(state="detached", timeout=30_000)  # reloaded
+    assert browser_page.errors == []

@@ -137,6 +137,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "token": "Access token",
         "login_button": "Open",
         "wrong_token": "That is not the token this app was started with.",
+        "figures_before_labelling": "Labelling is running: the figures below are from before it. "
+        "This page reloads when it is done.",
     },
     "es": {
         "title": "equilibrio",
@@ -185,6 +187,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "token": "Token de acceso",
         "login_button": "Abrir",
         "wrong_token": "Ese no es el token con el que se inició esta app.",
+        "figures_before_labelling": "El etiquetado está en marcha: las cifras de abajo son de antes. "
+        "La página se recarga cuando termine.",
     },
 }
 
@@ -385,6 +389,7 @@ class EquilibrioApp:
             lang=lang,
             other_lang="es" if lang == "en" else "en",
             stages=_STAGES_ES if lang == "es" else {},
+            labelling_running=self._relabel["status"] == "running",
             store_name=self._store_name(),
             version=__version__,
         )
