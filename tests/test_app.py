@@ -490,3 +490,40 @@ def test_the_page_says_its_figures_predate_a_running_relabel_and_reloads_after_i
         state._relabel = {"status": "done"}
         page.locator("#labelling-notice").wait_for(state="detached", timeout=30_000)  # reloaded
     assert browser_page.errors == []
+
+
+def test_other_sites_cannot_post_to_the_app_nor_reach_it_by_another_name(served: str, workspace: Workspace) -> None:
+    label = json.dumps({"post_id": "twitter:nope", "label": "value"}).encode()
+    port = served.rsplit(":", 1)[1]
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame or a file
+        {"Origin": f"http://localhost:{port}"},  # the same app under another name is another origin
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # another app on this machine
+    ):
+        status, body, _ = _raw(f"{served}/api/examples", label, headers=headers)
+        assert status == 403 and "may not change this app's store" in json.loads(body)["error"], headers
+    export = (
+        b'{"post_id": "forged-1", "platform": "twitter", "account_id": "x", "created_at": "2024-01-01T00:00:00Z"}\n'
+    )
+    posts = workspace.info()["posts"]
+    assert _raw(f"{served}/api/ingest?filename=forged.jsonl", export, {"Origin": "http://evil.example"})[0] == 403
+    assert workspace.info()["posts"] == posts and not list(Path(str(workspace.path) + ".uploads").glob("*"))
+    assert _raw(f"{served}/api/ingest?filename=forged.jsonl", export)[0] == 200  # the same upload from a script
+    assert _labelling_finished(served)["status"] == "done"
+    assert workspace.info()["posts"] == posts + 1
+    # The app's own pages, scripts and curl: same origin, or no Origin at all.
+    assert _raw(f"{served}/api/examples", label, headers={"Origin": served, "Sec-Fetch-Site": "same-origin"})[0] == 404
+    assert _raw(f"{served}/api/examples", label)[0] == 404
+
+    status, body, _ = _raw(f"{served}/api/summary", headers={"Host": f"evil.example:{port}"})  # DNS rebinding
+    assert status == 400 and "Invalid host header" in body
+    assert _raw(f"{served}/api/summary", headers={"Host": f"localhost:{port}"})[0] == 200
+
+
+def test_any_host_name_when_the_app_is_told_so(workspace: Workspace, ibm_sample: Path) -> None:
+    workspace.ingest(ibm_sample)
+    with serve_in_background(create_app(workspace, token=TOKEN, allowed_hosts=["*"])) as base:
+        headers = {"Host": "equilibrio.example.org", "Authorization": f"Bearer {TOKEN}"}
+        assert _raw(f"{base}/api/examples", headers=headers)[0] == 200

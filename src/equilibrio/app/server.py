@@ -34,7 +34,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -45,6 +45,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -78,7 +79,9 @@ K = TypeVar("K")
 V = TypeVar("V")
 POSTS_TO_LABEL: Final = 20
 MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
-_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# "same-origin": links out of the app (posts carry them) say nothing of it, while the app's own form
+# posts keep their Origin, which the same-origin check reads ("no-referrer" turns it into "null").
+_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 _ENV = template_environment("equilibrio.app")
 
@@ -442,6 +445,7 @@ async def _draft_text(request: Request) -> str:
     return text
 
 
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
 SESSION_COOKIE: Final = "equilibrio_session"
 _OPEN_PATHS: Final = frozenset({"/login", "/favicon.ico"})
 
@@ -454,6 +458,30 @@ def _session_value(token: str) -> str:
 def _safe_next(path: str) -> str:
     """Where to go after logging in: a path of this app, never another site."""
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+class _SameOriginWrites:
+    """Refuses requests that change the store (POST) when a browser sends them from another site.
+
+    Without it, any web page the user opens could post to the app on 127.0.0.1 (a form or a
+    ``no-cors`` fetch): add labels, import a forged export. Browsers say where a request comes from
+    (``Origin``, ``Sec-Fetch-Site``); scripts and ``curl`` send neither and are let through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            request = Request(scope)
+            origin = request.headers.get("origin")
+            fetch_site = request.headers.get("sec-fetch-site", "same-origin")
+            own_origin = f"{request.url.scheme}://{request.headers.get('host', '')}"
+            if fetch_site not in ("same-origin", "none") or (origin is not None and origin != own_origin):
+                message = f"refused: a request from {origin or 'another site'} may not change this app's store"
+                await _json({"error": message}, 403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _TokenGate:
@@ -492,11 +520,19 @@ class _TokenGate:
         await response(scope, receive, send)
 
 
-def create_app(workspace: Workspace, *, promotion_target: float | None = None, token: str | None = None) -> Starlette:
+def create_app(
+    workspace: Workspace,
+    *,
+    promotion_target: float | None = None,
+    token: str | None = None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+) -> Starlette:
     """The web app on ``workspace``'s store (an ASGI application; :func:`serve` runs it).
 
     With ``token``, every page and API call needs it (``Authorization: Bearer``, or the session
-    cookie that ``/login`` sets once the token is typed there).
+    cookie that ``/login`` sets once the token is typed there). Requests must name one of
+    ``allowed_hosts`` in their ``Host`` header (``["*"]``: any), which stops a hostile page from
+    reaching the app through a DNS name it controls; a browser's POST from another site is refused.
 
     >>> import equilibrio
     >>> create_app(equilibrio.load()).state.equilibrio.promotion_target is None
@@ -625,7 +661,11 @@ def create_app(workspace: Workspace, *, promotion_target: float | None = None, t
             Route("/favicon.ico", no_icon),  # browsers ask for it on every page; the report has none
             Route("/login", login, methods=["GET", "POST"]),
         ],
-        middleware=[Middleware(_TokenGate, token=token)] if token is not None else [],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False),
+            Middleware(_SameOriginWrites),
+            *([Middleware(_TokenGate, token=token)] if token is not None else []),
+        ],
     )
     app.state.equilibrio = state
     return app

@@ -274,6 +274,7 @@ def serve(
     """
     from equilibrio.app import create_app
     from equilibrio.app import serve as run_app
+    from equilibrio.app.server import LOOPBACK_HOSTS
 
     token = os.environ.get(TOKEN_VARIABLE)
     if token is not None and len(token.strip()) < MIN_TOKEN_CHARACTERS:
@@ -281,13 +282,16 @@ def serve(
             f"{TOKEN_VARIABLE} is shorter than {MIN_TOKEN_CHARACTERS} characters; make one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe())'`"
         )
-    if token is None and host not in ("127.0.0.1", "localhost", "::1"):
+    if token is None and host not in LOOPBACK_HOSTS:
         raise ConfigurationError(
             f"--host {host} would let anyone who reaches it read the store and its audience's messages: set "
             f"{TOKEN_VARIABLE} to a secret first (the app then asks for it), or keep the default host"
         )
     with open_store(db, analyze_first=analyze_first) as workspace:
-        web_app = create_app(workspace, promotion_target=target, token=token)
+        loopback = host in LOOPBACK_HOSTS
+        web_app = create_app(
+            workspace, promotion_target=target, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback else ["*"]
+        )
         access = f"; access token from {TOKEN_VARIABLE}" if token else ""
         console.print(f"equilibrio on [bold green]http://{host}:{port}/[/] (Ctrl+C to stop{access})")
         try:
