@@ -97,6 +97,10 @@ def test_the_api_answers_over_http(served: str) -> None:
     assert summary["content_mix"]["overall"]["posts"] > 300
     assert summary["intent_labelling"]["adapted"] is False
 
+    status, _, headers = _request(f"{served}/label")
+    assert status == 200 and headers["x-frame-options"] == "DENY"
+    assert headers["content-security-policy"] == "frame-ancestors 'none'"
+
     status, body, _ = _request(f"{served}/api/inbox?limit=5")
     queue = json.loads(body)
     assert status == 200 and 1 <= len(queue) <= 5 and [item["rank"] for item in queue] == list(range(1, len(queue) + 1))

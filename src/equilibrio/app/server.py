@@ -81,7 +81,13 @@ POSTS_TO_LABEL: Final = 20
 MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
 # "same-origin": links out of the app (posts carry them) say nothing of it, while the app's own form
 # posts keep their Origin, which the same-origin check reads ("no-referrer" turns it into "null").
-_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+# No framing: another site could otherwise show the labelling page under its own decoy and steal clicks.
+_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
 
 _ENV = template_environment("equilibrio.app")
 
