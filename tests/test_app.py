@@ -26,6 +26,7 @@ from equilibrio.store.duck import Store
 from tests.conftest import BrowserPage
 from tests.test_cli import run
 
+TOKEN = "a-test-token-of-enough-length"
 ATTACK = '<script>alert("x")</script> why is my order late? <img src=x onerror=alert(1)>'
 
 
@@ -158,17 +159,22 @@ def test_the_draft_checker_works_in_a_real_browser(served: str, browser_page: Br
     assert [e for e in browser_page.errors if "400" not in e] == []
 
 
-def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(tmp_path: Path, ibm_sample: Path) -> None:
+@pytest.mark.parametrize("token", [None, TOKEN], ids=["no token", "token"])
+def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(
+    tmp_path: Path, ibm_sample: Path, token: str | None
+) -> None:
     db = tmp_path / "brand.duckdb"
     assert run("ingest", ibm_sample, "--db", db).returncode == 0
     with socket.socket() as probe:  # a free port for the command line (it binds its own socket)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    environment = {key: value for key, value in os.environ.items() if key != "EQUILIBRIO_APP_TOKEN"}
     server = subprocess.Popen(
         [sys.executable, "-m", "equilibrio", "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=environment if token is None else {**environment, "EQUILIBRIO_APP_TOKEN": token},
     )
     try:
         deadline = time.monotonic() + 120
@@ -180,12 +186,17 @@ def test_equilibrio_serve_starts_labels_and_stops_on_ctrl_c(tmp_path: Path, ibm_
                 assert server.poll() is None, server.communicate()[1]
                 assert time.monotonic() < deadline, "the app did not start within 120 s"
                 time.sleep(0.5)
+        if token is not None:
+            assert status == 200 and 'name="token"' in page  # sent to the login page
+            status, page, _ = _raw(f"http://127.0.0.1:{port}/", headers={"Authorization": f"Bearer {token}"})
         assert status == 200 and "equilibrio" in page and "brand.duckdb" in page
     finally:
         server.send_signal(signal.SIGINT)
         stdout, stderr = server.communicate(timeout=60)
     assert server.returncode == 0 and "Traceback" not in stderr, stderr
     assert f"http://127.0.0.1:{port}/" in stdout
+    if token is not None:
+        assert "EQUILIBRIO_APP_TOKEN" in stdout and token not in stdout + stderr  # named, never shown
     # it labelled the new posts on the way, as the other store commands do
     with Workspace(Store(db)) as workspace:
         assert workspace.store.fetchone("SELECT count(*) FROM post_labels")[0] == workspace.info()["posts"]
@@ -360,9 +371,6 @@ def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_s
     stages: list[str] = []
     workspace.analyze(mode="fast", on_stage=stages.append)
     assert stages and set(stages) <= set(_STAGES_ES)
-
-
-TOKEN = "a-test-token-of-enough-length"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
