@@ -528,6 +528,8 @@ def test_other_sites_cannot_post_to_the_app_nor_reach_it_by_another_name(served:
     # The app's own pages, scripts and curl: same origin, or no Origin at all.
     assert _raw(f"{served}/api/examples", label, headers={"Origin": served, "Sec-Fetch-Site": "same-origin"})[0] == 404
     assert _raw(f"{served}/api/examples", label)[0] == 404
+    behind_tls = {"Origin": served.replace("http://", "https://")}  # a TLS proxy in front of the app
+    assert _raw(f"{served}/api/examples", label, headers=behind_tls)[0] == 404
 
     status, body, _ = _raw(f"{served}/api/summary", headers={"Host": f"evil.example:{port}"})  # DNS rebinding
     assert status == 400 and "Invalid host header" in body

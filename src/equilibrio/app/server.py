@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -482,8 +482,9 @@ class _SameOriginWrites:
             request = Request(scope)
             origin = request.headers.get("origin")
             fetch_site = request.headers.get("sec-fetch-site", "same-origin")
-            own_origin = f"{request.url.scheme}://{request.headers.get('host', '')}"
-            if fetch_site not in ("same-origin", "none") or (origin is not None and origin != own_origin):
+            # Host against host, whatever the scheme: behind a TLS proxy the page is https, the app http.
+            foreign = origin is not None and urlsplit(origin).netloc != request.headers.get("host", "")
+            if fetch_site not in ("same-origin", "none") or foreign:
                 message = f"refused: a request from {origin or 'another site'} may not change this app's store"
                 await _json({"error": message}, 403)(scope, receive, send)
                 return
