@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPMessage
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,29 @@ TOKEN = "a-test-token-of-enough-length"
 ATTACK = '<script>alert("x")</script> why is my order late? <img src=x onerror=alert(1)>'
 
 
-def _request(url: str, body: bytes | None = None) -> tuple[int, str, dict[str, str]]:
-    request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the caller reads the 303 itself
+
+
+def _request(
+    url: str, body: bytes | None = None, headers: dict[str, str] | None = None, *, follow_redirects: bool = True
+) -> tuple[int, str, HTTPMessage]:
+    """Status, text and headers (looked up in any case) of a GET, or a POST of ``body``."""
+    request = urllib.request.Request(
+        url, data=body, headers=headers or {}, method="POST" if body is not None else "GET"
+    )
+    opener = urllib.request.build_opener(*([] if follow_redirects else [_NoRedirect]))
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read().decode("utf-8"), dict(response.headers)
+        with opener.open(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8"), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8"), dict(error.headers)
+        return error.code, error.read().decode("utf-8"), error.headers
+
+
+def _raw(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str, HTTPMessage]:
+    """The answer itself: a redirect is returned, not followed."""
+    return _request(url, body, headers, follow_redirects=False)
 
 
 def _post(url: str, payload: Any) -> tuple[int, dict[str, Any]]:
@@ -371,22 +388,6 @@ def test_every_labelling_stage_has_its_spanish_words(workspace: Workspace, ibm_s
     stages: list[str] = []
     workspace.analyze(mode="fast", on_stage=stages.append)
     assert stages and set(stages) <= set(_STAGES_ES)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # the test reads the 303 itself
-
-
-def _raw(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
-    request = urllib.request.Request(
-        url, data=body, headers=headers or {}, method="POST" if body is not None else "GET"
-    )
-    try:
-        with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
-            return response.status, response.read().decode("utf-8"), response.headers
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8"), error.headers
 
 
 @pytest.fixture
