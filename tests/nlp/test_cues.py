@@ -109,3 +109,104 @@ def test_workers_started_from_an_unguarded_script_fail_with_a_clear_error(tmp_pa
     assert done.returncode != 0
     assert "worker processes stopped" in done.stderr
     assert 'if __name__ == "__main__":' in done.stderr
+
+
+def test_a_literal_hyphen_ending_a_class_stays_literal_in_the_loose_pattern() -> None:
+    # Appending the Turkish i's after "-" made "[\w-]" the range "-ı" in Rust (a parse error).
+    pattern = re.compile(r"(?:[\w-]+ )?record", re.IGNORECASE)
+    loose = superset_pattern(pattern)
+    assert loose is not None
+    texts = ["sets a new world record", "set-up record", "RECORD", "rec-ord", "-"]
+    rust = _rust_matches(loose, texts)
+    assert all(r for t, r in zip(texts, rust, strict=True) if pattern.search(t))
+    assert rust == [True, True, True, False, False]
+
+
+def test_links_are_blanked_alike_by_python_and_rust_around_every_character() -> None:
+    # The batch finder blanks links in Rust, the one-text finder in Python: same spans, whatever
+    # character follows a link (Python's \s has four separators Rust's lacks).
+    from equilibrio.nlp.cues import _LINK_SPAN, _without_links
+
+    texts = [f"see http://x.co/a{char}b www.y.com{char}c" for char in ALL_CHARACTERS]
+    rust = pl.Series(texts, dtype=pl.String).str.replace_all(_LINK_SPAN, " ").to_list()
+    python = [_without_links(text) for text in texts]
+    assert rust == python
+    assert _without_links("HTTPS://help.example.com/download") == " "
+
+
+# Real care replies by brand agents (IBM customer-care conversations, dev.json) and real messages
+# to and from Spanish banks (../shared/data/brand_posts; none from dev_gold): they push nothing, yet
+# the words in their links, their care phrasing or a Spanish noun or verb read as a commercial cue
+# before these cases were fixed.
+CARE_REPLIES = [
+    (
+        "@MultimediaGuy Hi there, sorry about this. You can find out more about our available versions here "
+        "https://web.archive.org/web/20200406114043/https://helpx.adobe.com/download-install.html Thanks ^NR",
+        "call_to_buy",
+    ),
+    (
+        "@waomani We’d like to help out. Check our page here for viewing and changing your orders: "
+        "https://web.archive.org/web/20200128175557/https://www.apple.com/shop/help/viewing_changing_orders",
+        "call_to_buy",
+    ),
+    ("@Aceshot46 Please try the steps outlined in this article to resolve your PlayStation issue", "call_to_buy"),
+    ("@ReactiveRich 2/3 drivers and firmware by downloading the appropriate .msi file on this link", "deal"),
+    ("@steelerowl92 Hello! We hold your money to make sure your sale is successful.", "deal"),
+    (
+        "@caseharts Oh no! If there are no files in your auto-save folder, can you share the project file with us?",
+        "deal",
+    ),
+    ("@kpk67 We're actively reviewing listings on the site for price gouging issues.", "price"),
+    ("@Juan_Urz7 Congratulations on your new iPhone! We’re happy to help you get your invoice.", "call_to_buy"),
+    ("@AahmadLenoir2 Did you download the update using internet?", "call_to_buy"),
+    (
+        "@Tonyhaze2016 Use the below link to download and install the printer driver on your Windows 10 computer",
+        "call_to_buy",
+    ),
+    (
+        "@pdeeghc If you submit it as a feature request here, our product team will be able to review it",
+        "product_pitch",
+    ),
+    (
+        "@x Microsoft only keeps a record of product keys if you purchased from the Microsoft online store.",
+        "self_praise",
+    ),
+    ("@hugodantelucio Hugo, te ofrecemos una disculpa, si requieres que llevemos tu caso", "product_pitch"),
+    ("@x Llevo 2 días intentando entrar a la App y me sale el mismo error.", "deal"),
+    ("Uno anda cazando la #PlayStation5 en Amazon, y cuando la encuentro mi TDC no procesa la compra.", "call_to_buy"),
+    ("@x solo si compras hoy te pide el código pero puedes pagar con cualquier tarjeta", "call_to_buy"),
+]
+
+# Brand broadcasts whose cue must survive the fixes above: real ones from ../shared/data/brand_posts
+# (none from dev_gold), then two written here for phrasings the pool lacks.
+BROADCASTS = [
+    ("Download the KFC Alexa Skill and talk to the Colonel himself.", "call_to_buy"),
+    ("“If you can get 10 million people to download your app, you’re putting a portal to @TacoBell", "call_to_buy"),
+    ("Get your free #DoritosLocosTacos on 6/13 from 2-6 p.m.", "call_to_buy"),
+    ("Hoy comienza El Mejor Fin 2021 y @Citibanamex te da hasta 12 MSI en la compra de tus boletos", "deal"),
+    (
+        "Compra tus boletos a meses sin intereses sin pagar comisión 🏷️💳✅ Compra en 👉🏻 https://t.co/0hjDcgG6n5",
+        "call_to_buy",
+    ),
+    ("2nd Muhammad Ali Humanitarian Awards. Tix on sale &amp; include @BrunoMars concert tix!", "deal"),
+    ("$YUM Reports Record 603 Net-New Units; Record Digital System Sales of Over $5 Billion", "self_praise"),
+    ("We delivered a record 760 net-new units, 5% same-store sales growth", "self_praise"),
+    ("$YUM Reports Record 760 Net New Units and Same-Store Sales Growth of 5%", "self_praise"),
+    (".@pizzahut sets digital sales record in first two weeks of 2014", "self_praise"),
+    ("Pizza Hut is now in Zambia! And they began with a record-setting day!!", "self_praise"),
+    ("Tesla has been named a Best Place to Work for LGBTQ Equality by @HRC", "self_praise"),
+    ("Try the new Tesla DJ station on streaming radio", "call_to_buy"),
+    ("Save up to 20% on every order this weekend", "deal"),
+    ("Get yours today: download the app and order", "call_to_buy"),
+]
+
+
+@pytest.mark.parametrize(("text", "cue"), CARE_REPLIES)
+def test_care_replies_carry_no_commercial_cue(text: str, cue: str) -> None:
+    assert cue not in {m.cue for m in find_cues(text)}
+    assert find_cues_batch([text] * 64)[0] == find_cues(text)
+
+
+@pytest.mark.parametrize(("text", "cue"), BROADCASTS)
+def test_brand_broadcasts_keep_their_commercial_cue(text: str, cue: str) -> None:
+    assert cue in {m.cue for m in find_cues(text)}
