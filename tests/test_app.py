@@ -515,8 +515,9 @@ def test_other_sites_cannot_post_to_the_app_nor_reach_it_by_another_name(served:
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},  # another app on this machine
     ):
-        status, body, _ = _raw(f"{served}/api/examples", label, headers=headers)
+        status, body, refusal_headers = _raw(f"{served}/api/examples", label, headers=headers)
         assert status == 403 and "may not change this app's store" in json.loads(body)["error"], headers
+        assert refusal_headers["x-frame-options"] == "DENY"
     export = (
         b'{"post_id": "forged-1", "platform": "twitter", "account_id": "x", "created_at": "2024-01-01T00:00:00Z"}\n'
     )
@@ -532,8 +533,12 @@ def test_other_sites_cannot_post_to_the_app_nor_reach_it_by_another_name(served:
     behind_tls = {"Origin": served.replace("http://", "https://")}  # a TLS proxy in front of the app
     assert _raw(f"{served}/api/examples", label, headers=behind_tls)[0] == 404
 
-    status, body, _ = _raw(f"{served}/api/summary", headers={"Host": f"evil.example:{port}"})  # DNS rebinding
-    assert status == 400 and "Invalid host header" in body
+    status, body, refusal_headers = _raw(f"{served}/api/summary", headers={"Host": f"evil.example:{port}"})
+    assert status == 400 and "Invalid host header" in body  # DNS rebinding
+    # Every answer carries the security headers, Starlette's own refusal and the empty icon too.
+    assert refusal_headers["x-content-type-options"] == "nosniff"
+    status, _, icon_headers = _raw(f"{served}/favicon.ico")
+    assert status == 204 and icon_headers["content-security-policy"] == "frame-ancestors 'none'"
     assert _raw(f"{served}/api/summary", headers={"Host": f"localhost:{port}"})[0] == 200
 
 

@@ -44,12 +44,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from equilibrio._version import __version__
 from equilibrio.api import Workspace
@@ -82,7 +83,7 @@ MAX_UPLOAD_BYTES: Final = 2 * 1024**3  # an export of about ten million posts
 # "same-origin": links out of the app (posts carry them) say nothing of it, while the app's own form
 # posts keep their Origin, which the same-origin check reads ("no-referrer" turns it into "null").
 # No framing: another site could otherwise show the labelling page under its own decoy and steal clicks.
-_HEADERS: Final = {
+_SECURITY_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -426,7 +427,7 @@ def _limit(request: Request) -> int:
 
 def _json(payload: object, status_code: int = 200) -> Response:
     body = json.dumps(payload, ensure_ascii=False, default=str)
-    return Response(body, status_code=status_code, media_type="application/json", headers=_HEADERS)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 async def _json_object(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
@@ -464,6 +465,31 @@ def _session_value(token: str) -> str:
 def _safe_next(path: str) -> str:
     """Where to go after logging in: a path of this app, never another site."""
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+class _SecurityHeaders:
+    """Adds :data:`_SECURITY_HEADERS` to every response, the middleware's own refusals included.
+
+    The outermost middleware: a wrong ``Host`` (400), a foreign POST (403), the token gate's 401 and
+    every route's answer all pass through it, so no response can forget them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class _SameOriginWrites:
@@ -523,7 +549,7 @@ class _TokenGate:
             response = _json({"error": message}, 401)
         else:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            response = RedirectResponse(f"/login?{urlencode({'next': target})}", 303, headers=_HEADERS)
+            response = RedirectResponse(f"/login?{urlencode({'next': target})}", 303)
         await response(scope, receive, send)
 
 
@@ -562,14 +588,14 @@ def create_app(
     def html_page(render: Callable[[Lang], str]) -> Any:
         @errors_as_json
         async def endpoint(request: Request) -> Response:
-            return HTMLResponse(await run_in_threadpool(render, _lang(request)), headers=_HEADERS)
+            return HTMLResponse(await run_in_threadpool(render, _lang(request)))
 
         return endpoint
 
     @errors_as_json
     async def summary(request: Request) -> Response:
         data = await run_in_threadpool(state.data, _lang(request))
-        return Response(report_json(data), media_type="application/json", headers=_HEADERS)
+        return Response(report_json(data), media_type="application/json")
 
     @errors_as_json
     async def inbox(request: Request) -> Response:
@@ -644,14 +670,14 @@ def create_app(
             next_path = _safe_next(form.get("next", ["/"])[0])
             typed = form.get("token", [""])[0]
             if hmac.compare_digest(typed.encode(), token.encode()):
-                response = RedirectResponse(next_path, 303, headers=_HEADERS)
+                response = RedirectResponse(next_path, 303)
                 response.set_cookie(SESSION_COOKIE, _session_value(token), httponly=True, samesite="strict")
                 return response
             wrong = True
         elif token is None:
-            return RedirectResponse(next_path, 303, headers=_HEADERS)  # nothing to log in to
+            return RedirectResponse(next_path, 303)  # nothing to log in to
         page = _ENV.get_template("login.html.j2").render(words=_WORDS[lang], lang=lang, next=next_path, wrong=wrong)
-        return HTMLResponse(page, status_code=401 if wrong else 200, headers=_HEADERS)
+        return HTMLResponse(page, status_code=401 if wrong else 200)
 
     app = Starlette(
         routes=[
@@ -669,6 +695,7 @@ def create_app(
             Route("/login", login, methods=["GET", "POST"]),
         ],
         middleware=[
+            Middleware(_SecurityHeaders),
             Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False),
             Middleware(_SameOriginWrites),
             *([Middleware(_TokenGate, token=token)] if token is not None else []),
