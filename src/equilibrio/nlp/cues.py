@@ -621,7 +621,8 @@ CUES_BY_NAME = {cue.name: cue for cue in CUES}
 # "apple.com/shop/help" in a care reply are no call to buy. Every cue but ``link`` reads the text
 # with its links blanked out. The pattern is the link cue's, written so that Python's engine and
 # Polars' Rust one read it alike (cases spelled out; Python's \s is Rust's \s plus \x1c-\x1f,
-# checked over every code point): the batch path blanks links in Rust, 10x faster than re.sub.
+# checked over every code point): the batch path blanks links in Rust (100k texts: 90 ms against
+# 360 ms for re.sub).
 _LINK_SPAN = (
     r"(?:[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.)[^\s\x1c-\x1f]+"
     r"|<[hH][yY][pP][eE][rR][lL][iI][nN][kK]>"
