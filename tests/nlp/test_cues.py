@@ -190,7 +190,7 @@ BROADCASTS = [
     ),
     ("2nd Muhammad Ali Humanitarian Awards. Tix on sale &amp; include @BrunoMars concert tix!", "deal"),
     ("$YUM Reports Record 603 Net-New Units; Record Digital System Sales of Over $5 Billion", "self_praise"),
-    ("We delivered a record 760 net-new units, 5% same-store sales growth", "self_praise"),
+    ("We reported our Q3 2021 #YumEarnings in which we delivered a record 760 net-new units", "self_praise"),
     ("$YUM Reports Record 760 Net New Units and Same-Store Sales Growth of 5%", "self_praise"),
     (".@pizzahut sets digital sales record in first two weeks of 2014", "self_praise"),
     ("Pizza Hut is now in Zambia! And they began with a record-setting day!!", "self_praise"),
