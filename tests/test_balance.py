@@ -206,6 +206,7 @@ def _xss_workspace(workspace: Workspace, tmp_path: Path) -> Path:
 def test_report_escapes_post_text(workspace: Workspace, tmp_path: Path) -> None:
     html = _xss_workspace(workspace, tmp_path).read_text(encoding="utf-8")
     assert "Buy now: 50% off!" in html  # the post is in the report...
+    assert "discount or deal" in html and "call_to_buy" not in html  # its cues as a reader says them
     assert '<script>alert("x")' not in html and "<img src=x" not in html and "<b>evil</b>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # ...as text
 

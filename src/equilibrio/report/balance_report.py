@@ -22,6 +22,7 @@ import plotly.offline
 from equilibrio._version import __version__
 from equilibrio.insights.balance import ATTRIBUTE_NAMES, Lang, Rule, balance_analysis
 from equilibrio.network.graph import AudienceNetwork, build_network
+from equilibrio.nlp.cues import CUES_BY_NAME
 from equilibrio.report._jinja import template_environment
 from equilibrio.store.duck import Store
 
@@ -131,6 +132,12 @@ _TERMS: Final[dict[str, dict[str, str]]] = {
 
 def _term(key: str, lang: Lang) -> str:
     return _TERMS[lang].get(key, key.replace("_", " "))
+
+
+def _cue_label(name: str, lang: Lang) -> str:
+    """A stored cue name as a reader says it ("call_to_buy" -> "call to buy, book or subscribe")."""
+    cue = CUES_BY_NAME.get(name)
+    return cue.label(lang) if cue is not None else name.replace("_", " ")
 
 
 @cache
@@ -371,6 +378,7 @@ def report_html(
         charts=charts,
         words=words,
         term=lambda key: _term(key, lang),
+        cue_label=lambda name: _cue_label(name, lang),
         lang=lang,
         title=title or words["title"],
         plotly_js=_plotly_js(),
