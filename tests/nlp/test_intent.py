@@ -97,9 +97,68 @@ def test_commercial_push_rule_lifts_only_uncertain_posts_that_push() -> None:
     assert np.array_equal(lifted[1:], proba[1:])
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("@john Great news: order now and get 30% off with code SPRING30", "en"),
+        ("@ana ¡Descarga la app y obtén 20% de descuento en tu primera compra!", "es"),
+        # A real Citibanamex reply (../shared/data/brand_posts/es_citibanamex_2021.csv).
+        (
+            "@gallosblancos50 Hola Luis, Con tu Tarjeta Citibanamex Simplicity disfruta 2x1 en salas tradicionales "
+            "y VIP al comprar tus boletos a través de la aplicación móvil o en https://t.co/UHAtBT8jZx",
+            "es",
+        ),
+    ],
+)
+def test_a_reply_that_pairs_a_call_to_buy_with_an_offer_is_promotion(text: str, lang: str) -> None:
+    # "EVEN IF it is a reply": the tiers, reading the @handle, are sure these are conversation.
+    for mode in ("fast", "routed"):
+        result = MODEL.classify([text], [lang], mode=mode)[0]
+        assert result.label == "promotion" and result.by_push_rule, mode
+    assert MODEL.fast_proba([text], [lang])[0].argmax() == INTENT_LABELS.index("conversation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Real IBM care replies (the bundled sample): an offer word or a call alone, not both, so the tiers decide.
+        "@TooMuchReddit Hey there! While we currently do not offer any nonstop flights from Hilo to Maui, we do offer "
+        "routes with a connecting flight. That said, we reevaluate our routes constantly. You can find the most "
+        "up-to-date info by clicking here: https://web.archive.org/web/20200406022344/https://www.southwest.com/hawaii "
+        "-Hannah",
+        "@drunknotwasted Hey James! Our Home Internet is only available in select areas right now, visit the link "
+        "below &amp; select \"check availability\" sign up for the waiting list and we'll notify you when it's "
+        "available in your area! :) https://web.archive.org/web/20200215094851/https://www.t-mobile.com/isp/index "
+        "^TaylorMorris",
+    ],
+)
+def test_care_replies_with_only_an_offer_or_only_a_call_stay_conversation(text: str) -> None:
+    result = MODEL.classify([text], ["en"], mode="routed")[0]
+    assert result.label == "conversation" and not result.by_push_rule
+
+
+def test_push_strength_tells_replies_from_other_posts() -> None:
+    rule = CommercialPushRule(
+        cues=frozenset({"call_to_buy", "deal"}),
+        below=0.6,
+        reply_pushes=(frozenset({"call_to_buy"}), frozenset({"deal"})),
+    )
+    texts = ["Compra ya", "@ana compra ya", "@ana compra ya con 20% de descuento", "Hola", "@ana 20% de descuento"]
+    assert rule.pushes([find_cues(t) for t in texts]).tolist() == [1, 0, 2, 0, 0]
+    proba = np.array([[0.1, 0.85, 0.05]] * 2)
+    # A reply's explicit push acts even on a confident row; a plain push only on uncertain ones.
+    assert rule.lifts(proba, np.array([2, 1])).tolist() == [True, False]
+    stored = CommercialPushRule(**{**dataclasses.asdict(rule), "reply_pushes": ()})
+    assert stored.pushes([find_cues(texts[2])]).tolist() == [0]  # without reply pushes, replies are left alone
+
+
 def test_model_files_without_the_rule_keep_the_tiers_decision() -> None:
     older = dataclasses.replace(MODEL, meta={k: v for k, v in MODEL.meta.items() if k != "commercial_push"})
     assert older.commercial_push is None and MODEL.commercial_push is not None
+    # Files written before reply pushes existed read as a rule without them.
+    rule_before = {k: v for k, v in MODEL.meta["commercial_push"].items() if k != "reply_pushes"}
+    before = dataclasses.replace(MODEL, meta={**MODEL.meta, "commercial_push": rule_before})
+    assert before.commercial_push is not None and before.commercial_push.reply_pushes == ()
     texts, langs = ["Compra ya", "¿Qué harías tú?"], ["es", "es"]
     proba, _ = older.predict_proba(texts, langs, "fast")
     assert np.array_equal(proba, older.fast_proba(texts, langs))

@@ -64,6 +64,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "es": "Promoción por la regla 2 de la guía: un empuje comercial explícito ({evidence}) decide un caso dudoso.",
         "en": "Promotion by the guideline's rule 2: an explicit commercial push ({evidence}) settles a close call.",
     },
+    "push_rule_reply": {
+        "es": "Promoción por la regla 2 de la guía: una llamada a comprar con una oferta ({evidence}) es promoción "
+        "aunque responda a una persona.",
+        "en": "Promotion by the guideline's rule 2: a call to buy with an offer ({evidence}) is promotion even in a "
+        "reply to a person.",
+    },
     "balanced": {
         "es": "Buen equilibrio: nada que corregir.",
         "en": "Balanced: nothing to fix.",
@@ -171,7 +177,8 @@ def check_draft_text(
     rule = model.commercial_push
     if result.by_push_rule and rule is not None:
         evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
-        details["decided_by"] = _MESSAGES["push_rule"][message_lang].format(evidence=evidence)
+        key = "push_rule_reply" if names["reply_to_person"] else "push_rule"
+        details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
     if week is None and store is not None:
         week = brand_week(store)
     if week is not None:

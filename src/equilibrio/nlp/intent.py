@@ -115,7 +115,10 @@ class IntentModel:
         if not isinstance(rule, dict):
             return None
         return CommercialPushRule(
-            cues=frozenset(rule["cues"]), below=float(rule["below"]), unless=frozenset(rule["unless"])
+            cues=frozenset(rule["cues"]),
+            below=float(rule["below"]),
+            unless=frozenset(rule["unless"]),
+            reply_pushes=tuple(frozenset(group) for group in rule.get("reply_pushes", [])),  # older files: none
         )
 
     def fast_proba(
@@ -140,17 +143,17 @@ class IntentModel:
         langs: Sequence[str],
         cues: Sequence[Sequence[CueMatch]] | None,
         workers: int,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """Fast-tier probabilities and, per text, whether it makes an explicit commercial push."""
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+        """Fast-tier probabilities and, per text, the strength of its explicit commercial push (0: none)."""
         if not texts:
-            return np.zeros((0, len(INTENT_LABELS))), np.zeros(0, dtype=bool)
+            return np.zeros((0, len(INTENT_LABELS))), np.zeros(0, dtype=np.int8)
         if workers > 1 and cues is None and len(texts) >= PARALLEL_MIN_TEXTS:
             return _parallel_fast_scores(self, texts, langs, workers)
         if cues is None:
             cues = find_cues_batch(texts)
         logits = fast_features(texts, langs, cues) @ self.fast_coef.T + self.fast_intercept
         rule = self.commercial_push
-        pushes = rule.pushes(cues) if rule else np.zeros(len(texts), dtype=bool)
+        pushes = rule.pushes(cues) if rule else np.zeros(len(texts), dtype=np.int8)
         return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature), pushes
 
     def accurate_proba(
@@ -294,37 +297,62 @@ class CommercialPushRule:
     exception ("a reply that only points a customer to a help page ... is NOT a commercial
     push") is where care replies say "download", "sign up" or "try the steps", and the tiers,
     trained on many such replies, judge those better than a cue can.
+
+    ``reply_pushes`` is the guideline's "EVEN IF it is a reply": a reply with a cue from every
+    one of these groups (a call to buy *and* an offer: "@ana order now and get 30% off") is
+    promotion whatever the tiers say, since they read the leading @handle as conversation with
+    confidence. No gold post and no IBM care reply pairs the two (docs/evaluation.md).
     """
 
     cues: frozenset[str]
     below: float
     unless: frozenset[str] = frozenset({"reply_to_person"})
+    reply_pushes: tuple[frozenset[str], ...] = ()
 
-    def pushes(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.bool_]:
-        """Per text, whether its cues make a commercial push the rule may act on."""
-        return np.array(
-            [
-                any(m.cue in self.cues for m in matches) and not any(m.cue in self.unless for m in matches)
-                for matches in cues
-            ],
-            dtype=bool,
-        )
+    def pushes(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.int8]:
+        """Per text: 0 no push; 1 a push the rule acts on when the tiers are unsure; 2 a reply
+        that pairs the ``reply_pushes`` cues, on which it acts whatever the tiers say."""
+        strength = np.zeros(len(cues), dtype=np.int8)
+        for row, matches in enumerate(cues):
+            names = {m.cue for m in matches}
+            if not names & self.cues:
+                continue
+            if not names & self.unless:
+                strength[row] = 1
+            elif self.reply_pushes and all(names & group for group in self.reply_pushes):
+                strength[row] = 2
+        return strength
 
-    def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        """The rows the rule turns into promotion: uncertain, pushing, and not promotion already."""
+    def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        """The rows the rule turns into promotion: not promotion already, and pushing while uncertain
+        (strength 1) or as a reply's explicit push (strength 2).
+
+        ``pushes`` is :meth:`pushes`'s strength per row (booleans read as 0 / 1).
+        """
+        strength = np.asarray(pushes, dtype=np.int8)
         promotion = INTENT_LABELS.index("promotion")
         others = np.delete(proba, promotion, axis=1).max(axis=1)
-        lifted: npt.NDArray[np.bool_] = pushes & (proba.max(axis=1) < self.below) & (proba[:, promotion] < others)
+        acts = ((strength == 1) & (proba.max(axis=1) < self.below)) | (strength == 2)
+        lifted: npt.NDArray[np.bool_] = acts & (proba[:, promotion] < others)
         return lifted
 
-    def apply(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-        """``proba`` with promotion lifted just above the top label on uncertain rows that push.
+    def apply(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        """``proba`` with promotion lifted just above the top label on the rows the rule acts on.
 
         >>> rule = CommercialPushRule(cues=frozenset({"call_to_buy"}), below=0.6)
         >>> rule.apply(np.array([[0.2, 0.3, 0.5]]), np.array([True])).round(3).tolist()
         [[0.396, 0.226, 0.377]]
         """
         return _lift_promotion(proba, self.lifts(proba, pushes))
+
+    def as_meta(self) -> dict[str, Any]:
+        """The rule as a model file stores it (read back by ``IntentModel.commercial_push``)."""
+        return {
+            "cues": sorted(self.cues),
+            "below": self.below,
+            "unless": sorted(self.unless),
+            "reply_pushes": [sorted(group) for group in self.reply_pushes],
+        }
 
 
 def _lift_promotion(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
@@ -345,13 +373,13 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
 def _fast_scores_in_worker(
     model: IntentModel, texts: list[str], langs: list[str]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
     return model._fast_scores(texts, langs, None, 1)
 
 
 def _parallel_fast_scores(
     model: IntentModel, texts: Sequence[str], langs: Sequence[str], workers: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
     # Only probabilities and push flags come back: pickling every text's cues costs as much as
     # finding them.
     bounds = np.linspace(0, len(texts), workers + 1).astype(int)
