@@ -20,8 +20,9 @@ to buy, a deal, a contest) is promotion. The tiers learned from real posts, wher
 sits among many other words; on a short draft ("Reserva ya tu mesa") they can hesitate between
 labels. So when the final probabilities are uncertain (top below the model's
 ``commercial_push["below"]``) and such a cue is present, promotion is lifted just above the
-top label; never in a reply to a person (see :class:`CommercialPushRule`). The rule's cues and
-threshold are stored in the model file and are part of its version.
+top label; in a reply to a person only when it pairs a call to buy with an offer, and then
+whatever the tiers say (see :class:`CommercialPushRule`). The rule's cues and threshold are stored
+in the model file and are part of its version.
 """
 
 from __future__ import annotations
