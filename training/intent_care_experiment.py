@@ -113,10 +113,8 @@ def main() -> None:
                     logits[tier][test_rows] = recipe._logits(train(tier, train_rows, weight), x[test_rows])
                 votes[test_rows] = recipe._vote(data.embeddings[test_rows], data.unit[train_rows], y[train_rows])
                 gate[test_rows] = recipe._vote_weights(data.embeddings[test_rows], data.unit[train_rows])
-            fast_p = recipe.softmax(logits["fast"] / recipe._temperature(logits["fast"], y))
-            embedded_p = recipe.softmax(logits["accurate"] / recipe._temperature(logits["accurate"], y))
-            blend = (1 - gate[:, None]) * (fast_p + embedded_p) / 2 + gate[:, None] * votes
-            accurate_p = recipe.calibrate(blend, recipe._temperature(recipe.log_proba(blend), y))
+            fast_p, embedded_p = recipe._calibrated(logits["fast"], y), recipe._calibrated(logits["accurate"], y)
+            accurate_p = recipe._with_vote((fast_p + embedded_p) / 2, votes, gate, y)[0]
             for tier, proba in (("fast", fast_p), ("accurate", accurate_p)):
                 final = recipe.PUSH_RULE.apply(proba, pushes)
                 es, en = (recipe._macro_f1(y[language == lang], final[language == lang]) for lang in ("es", "en"))

@@ -119,9 +119,6 @@ def main() -> None:
         es, en = (recipe._macro_f1(y[language == lang], final[language == lang]) for lang in ("es", "en"))
         return f"{es:.3f} / {en:.3f}"
 
-    def calibrated(logits: np.ndarray) -> np.ndarray:
-        return recipe.softmax(logits / recipe._temperature(logits, y))
-
     for spec in args.folds.split(","):
         scheme, seed = spec.split(":")
         folds = fold_ids(data, scheme, int(seed))
@@ -136,11 +133,10 @@ def main() -> None:
 
         splits = [(np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)) for fold in range(recipe.FOLDS)]
         fast_logits, embedded_logits, votes, gate = tiers_out_of_fold(data, splits)
-        fast, embedded, tuned = (calibrated(x) for x in (fast_logits, embedded_logits, tuned_logits))
+        fast, embedded, tuned = (recipe._calibrated(x, y) for x in (fast_logits, embedded_logits, tuned_logits))
 
         def accurate(mean: np.ndarray) -> np.ndarray:
-            voted = (1 - gate[:, None]) * mean + gate[:, None] * votes
-            return recipe.calibrate(voted, recipe._temperature(recipe.log_proba(voted), y))
+            return recipe._with_vote(mean, votes, gate, y)[0]
 
         rows = {
             "fine-tuned e5 alone": tuned,

@@ -121,20 +121,14 @@ def main() -> None:
         for train, test in folds:
             assert not {groups[i] for i in train} & {groups[i] for i in test}
         fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds)
-        fast_p = recipe.softmax(fast_logits / recipe._temperature(fast_logits, y))
-        embedded_p = recipe.softmax(embedded_logits / recipe._temperature(embedded_logits, y))
+        fast_p, embedded_p = recipe._calibrated(fast_logits, y), recipe._calibrated(embedded_logits, y)
         without_vote = (fast_p + embedded_p) / 2
-
-        def with_vote(weight: np.ndarray) -> np.ndarray:
-            voted = (1 - weight[:, None]) * without_vote + weight[:, None] * votes
-            return recipe.calibrate(voted, recipe._temperature(recipe.log_proba(voted), y))
-
         recipes = {
             "fast": fast_p,
             "e5 LR": embedded_p,
             "accurate, no vote": without_vote,
-            "accurate, every post votes": with_vote(np.full(len(y), every_post)),
-            "accurate (shipped)": with_vote(gated),
+            "accurate, every post votes": recipe._with_vote(without_vote, votes, np.full(len(y), every_post), y)[0],
+            "accurate (shipped)": recipe._with_vote(without_vote, votes, gated, y)[0],
         }
         scores = []
         for name, proba in recipes.items():

@@ -100,6 +100,23 @@ def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
 
 
+def _calibrated(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Probabilities of out-of-fold ``logits`` at the temperature fitted on them."""
+    return softmax(logits / _temperature(logits, y))
+
+
+def _with_vote(mean: np.ndarray, votes: np.ndarray, weight: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The accurate tier's blend: ``weight`` of each row given to the neighbours' vote, then calibrated.
+
+    A soft blend and a nearly all-or-nothing vote, averaged, are not calibrated: the result gets
+    its own temperature, fitted out of fold (below 1 here: the average was underconfident).
+    Returns the probabilities and that temperature.
+    """
+    voted = (1 - weight[:, None]) * mean + weight[:, None] * votes
+    temperature = _temperature(log_proba(voted), y)
+    return calibrate(voted, temperature), temperature
+
+
 def _vote(embeddings: np.ndarray, neighbours: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return neighbour_vote(
         embeddings.astype(np.float32),
@@ -156,11 +173,7 @@ def main() -> None:
     embedded_t = _temperature(embedded_logits, y)
     fast_p = softmax(fast_logits / fast_t)
     without_vote = (fast_p + softmax(embedded_logits / embedded_t)) / 2
-    voted = (1 - vote_weight[:, None]) * without_vote + vote_weight[:, None] * votes
-    # A soft blend and a nearly all-or-nothing vote, averaged, are not calibrated: the result
-    # gets its own temperature, fitted out of fold (below 1 here: the average was underconfident).
-    calibration = _temperature(log_proba(voted), y)
-    accurate_p = calibrate(voted, calibration)
+    accurate_p, calibration = _with_vote(without_vote, votes, vote_weight, y)
     # The lowest threshold that keeps the routed mode within 0.01 of the accurate tier overall
     # and in each language (one language's gain must not hide the other's loss).
     language = np.array(langs)
