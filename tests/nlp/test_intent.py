@@ -116,6 +116,8 @@ def test_a_reply_that_pairs_a_call_to_buy_with_an_offer_is_promotion(text: str, 
         result = MODEL.classify([text], [lang], mode=mode)[0]
         assert result.label == "promotion" and result.by_push_rule, mode
     assert MODEL.fast_proba([text], [lang])[0].argmax() == INTENT_LABELS.index("conversation")
+    reason = equilibrio.check_draft(text).details["decided_by"]
+    assert ("aunque responda a una persona" if lang == "es" else "even in a reply to a person") in reason
 
 
 @pytest.mark.parametrize(

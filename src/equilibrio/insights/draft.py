@@ -177,7 +177,7 @@ def check_draft_text(
     rule = model.commercial_push
     if result.by_push_rule and rule is not None:
         evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
-        key = "push_rule_reply" if names["reply_to_person"] else "push_rule"
+        key = "push_rule_reply" if rule.pushes([cues])[0] == 2 else "push_rule"  # the rule's own reading of a reply
         details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
     if week is None and store is not None:
         week = brand_week(store)
