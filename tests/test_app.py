@@ -364,7 +364,8 @@ def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
     state = create_app(workspace).state.equilibrio
     draft = "Get yours today: 20% off every plan"
     checked, queue, page, labelling = state.check(draft), state.inbox(5), state.page("en"), state.label_page("en")
-    assert checked["details"]["week"]["posts"] > 0 and len(queue) == 5
+    # the sample's two customers whom the agent never answered (it answered the second person in the thread)
+    assert checked["details"]["week"]["posts"] > 0 and len(queue) == 2
     pool = ThreadPoolExecutor(1)
     with state._lock:  # as the relabel thread that follows an upload holds it
         state._forget_figures()  # as the upload did: what is kept is now stale, to refresh when the store is free

@@ -10,6 +10,7 @@ import pytest
 
 from equilibrio.api import Workspace
 from equilibrio.errors import ConfigurationError, EmptyInputError, FormatDetectionError, InputError
+from equilibrio.store.duck import Store
 from tests.conftest import table_counts
 
 GOOD = {
@@ -59,6 +60,15 @@ def test_zip_archive_is_named_with_what_to_do(workspace: Workspace, tmp_path: Pa
         bundle.writestr("data/tweets.js", "window.YTD.tweets.part0 = []")
     with pytest.raises(FormatDetectionError, match=r"twitter-2024.zip: is a ZIP archive; extract it.*data/tweets.js"):
         workspace.ingest(archive)
+    assert table_counts(workspace)["posts"] == 0
+
+
+def test_a_store_passed_as_an_export_says_how_to_open_it(workspace: Workspace, tmp_path: Path) -> None:
+    store_path = tmp_path / "brand.duckdb"
+    with Workspace(Store(store_path)):
+        pass  # a real store file, as `equilibrio demo` or `ingest --db` leave behind
+    with pytest.raises(FormatDetectionError, match=r"brand\.duckdb: is a DuckDB store.*--db PATH.*load\(db=PATH\)"):
+        workspace.ingest(store_path)
     assert table_counts(workspace)["posts"] == 0
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
-from equilibrio.io._base import RecordError, Source, to_count
+from equilibrio.io._base import RecordError, Source, snowflake_time, to_count
 from equilibrio.io.generic_json import ENVELOPE_KEYS
 from equilibrio.store.duck import Store
 from tests.conftest import FIXTURES
@@ -209,3 +209,21 @@ def test_any_wrapping_reads_back_as_the_same_utf8(tmp_path: Path, text: str, wra
             assert len(piece) <= size
             pieces.append(piece)
     assert b"".join(pieces).decode("utf-8") == text
+
+
+@given(st.integers(8_192, (1 << 41) - 1), st.integers(0, (1 << 22) - 1))
+def test_a_snowflake_id_gives_back_the_millisecond_it_was_built_from(milliseconds: int, low_bits: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    tweet_id = str((milliseconds << 22) | low_bits)
+    twitter_epoch = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=1288834974657)
+    assert snowflake_time(tweet_id) == twitter_epoch + timedelta(milliseconds=milliseconds)
+
+
+@given(st.text(max_size=25))
+def test_only_decimal_ids_past_the_sequential_era_carry_a_time(value: str) -> None:
+    carried = snowflake_time(value)
+    if carried is not None:
+        assert value.isascii() and value.isdigit() and (1 << 35) <= int(value) < (1 << 63)
+    for sequential in ("20", "29700859247", " 1232582361155547138", "１２３４５６７８９０１２３４５６７８９"):
+        assert snowflake_time(sequential) is None

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from equilibrio.api import Workspace
+
+
+def _tweet_time(tweet_id: str) -> datetime:
+    """Twitter's published id layout: milliseconds since 1288834974657 (Unix ms) above 22 bits."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=(int(tweet_id) >> 22) + 1288834974657)
 
 
 def _csv_rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
@@ -69,39 +75,77 @@ def test_tesla_kinds_and_reply_links(workspace: Workspace, shared_data: Path) ->
     one = linked.row(0, named=True)
     native = one["post_id"].split(":", 1)[1]
     assert one["reply_to_id"] == f"twitter:{with_reply_id[native]}"
-    # Tesla's file has dates only: the store says so rather than inventing midnight precision.
-    assert set(posts["time_precision"]) == {"day"}
+    # Tesla's file has dates only. Ids that are snowflakes carry the moment itself, to the millisecond;
+    # 14 ids were written as floats ("1.131631725879e+18") and stay at the day, not at an invented midnight.
+    by_id = {f"twitter:{r['status_id']}": r for r in rows}
+    exact = posts.filter(posts["time_precision"] == "second")
+    assert exact.height == sum(r["status_id"].isdigit() for r in rows) == 2924
+    assert set(posts["time_precision"]) == {"day", "second"}
+    for post in exact.head(50).iter_rows(named=True):
+        row = by_id[post["post_id"]]
+        assert post["created_at"] == _tweet_time(row["status_id"])
+        assert post["created_at"].date().isoformat() == row["created_at"]
+    for post in posts.filter(posts["time_precision"] == "day").iter_rows(named=True):
+        assert post["created_at"].isoformat() == f"{by_id[post['post_id']]['created_at']}T00:00:00+00:00"
 
 
 def test_ibm_conversations(workspace: Workspace, shared_data: Path) -> None:
     path = shared_data / "conversations" / "ibm_customer_care" / "dev.json"
     conversations = json.loads(path.read_text(encoding="utf-8"))
     turns = sum(len(c["dialogContent"]) + 1 for c in conversations)  # + the closing agent turn
-    negative = sum(c["dialogHeader"]["duration"].startswith("-") for c in conversations)
     ids = [t["tweet_ID"] for c in conversations for t in c["dialogContent"]] + [
-        c["agentURL"]["tweet_ID"] for c in conversations if not c["dialogHeader"]["duration"].startswith("-")
+        c["agentURL"]["tweet_ID"] for c in conversations
     ]
     duplicates = len(ids) - len(set(ids))
     (result,) = workspace.ingest(path)
     assert result.rows_read == turns
-    assert result.rows_rejected == negative + duplicates
+    # closing turns are dated by their ids, so the 22 negative header durations reject nothing
+    assert sum(c["dialogHeader"]["duration"].startswith("-") for c in conversations) == 22
+    assert result.rows_rejected == duplicates
     assert result.rows_stored == len(set(ids))
     companies = {c["dialogHeader"]["company"] for c in conversations}
     assert set(workspace.info()["brand_accounts"]) == companies
 
 
-def test_ibm_closing_turn_is_dated_from_the_header(workspace: Workspace, ibm_sample: Path) -> None:
-    # The closing turn has no time of its own: it must be the header's start plus its duration.
-    conversation = json.loads(ibm_sample.read_text(encoding="utf-8"))[0]
-    header = conversation["dialogHeader"]
-    workspace.ingest(ibm_sample)
+def test_ibm_closing_turn_is_dated_by_its_tweet_id(workspace: Workspace, ibm_sample: Path) -> None:
+    # The closing turn has no time of its own; its id does. The header's duration drops whole days
+    # (this conversation lasted 1 day 18 h; the header says "18:03:20.0"), so it is not used.
+    conversations = json.loads(ibm_sample.read_text(encoding="utf-8"))
+    (conversation,) = [c for c in conversations if c["dialogHeader"]["sessionID"] == "WRh0nQB06hT21743u8G9"]
+    assert conversation["dialogHeader"]["duration"] == "18:03:20.0"
+    (result,) = workspace.ingest(ibm_sample)
+    assert result.rows_rejected == 0  # negative header durations no longer matter
     closing_id = f"twitter:{conversation['agentURL']['tweet_ID']}"
     (when,) = workspace.store.fetchone("SELECT created_at FROM posts WHERE post_id = ?", [closing_id])
-    hours, minutes, seconds = (float(x) for x in header["duration"].split(":"))
-    from datetime import datetime, timedelta
+    assert when == datetime(2020, 2, 26, 8, 25, 9, 829_000, tzinfo=UTC)
+    last_turn = datetime.fromisoformat(conversation["dialogContent"][-1]["datetime"].replace("Z", "+00:00"))
+    assert when > last_turn
+    # every dated turn agrees with its own id to the second, which is why the id is trusted
+    for turn in (t for c in conversations for t in c["dialogContent"]):
+        stated = datetime.fromisoformat(turn["datetime"].replace("Z", "+00:00"))
+        assert abs((_tweet_time(turn["tweet_ID"]) - stated).total_seconds()) < 1
 
-    start = datetime.fromisoformat(header["conversationDateTime"].replace("Z", "+00:00"))
-    assert when == start + timedelta(hours=hours, minutes=minutes, seconds=int(seconds))
+
+def test_ibm_closing_turn_without_a_dated_id_falls_back_to_the_header(workspace: Workspace, tmp_path: Path) -> None:
+    header = {"company": "AskPlayStation", "conversationDateTime": "2020-03-01T10:00:00.000Z", "duration": "1-02:30:00"}
+    conversation = {
+        "dialogHeader": {**header, "sessionID": "s1", "messageCount": "2"},
+        "dialogContent": [
+            {
+                "client": "ana",
+                "datetime": "2020-03-01T10:00:00.000Z",
+                "message": "@AskPlayStation help",
+                "tweet_ID": "7",
+            }
+        ],
+        "agentURL": {"tweet_ID": "8", "url_utterance": "@ana see https://example.com"},
+    }
+    path = tmp_path / "care.json"
+    path.write_text(json.dumps([conversation]), encoding="utf-8")
+    (result,) = workspace.ingest(path)
+    (when,) = workspace.store.fetchone("SELECT created_at FROM posts WHERE post_id = 'twitter:8'")
+    assert when == datetime(2020, 3, 2, 12, 30, tzinfo=UTC)
+    assert "closing agent turns without a dated tweet id, dated by the header's duration: 1" in result.notes
 
 
 def test_uci_facebook_metrics(workspace: Workspace, uci_sample: Path) -> None:

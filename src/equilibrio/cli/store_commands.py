@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from equilibrio.api import Workspace
@@ -38,10 +40,13 @@ def _ingest_with_progress(workspace: Workspace, paths: list[Path], quiet: bool, 
     return results
 
 
-def _print_results(results: list[IngestResult]) -> None:
-    table = Table(title="Ingest", show_lines=False)
-    for column in ("source", "format", "read", "inserted", "updated", "unchanged", "rejected", "seconds"):
-        table.add_column(column, justify="left" if column in {"source", "format"} else "right")
+def _print_results(results: list[IngestResult], db: Path) -> None:
+    table = Table(title="Ingest", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    # In a narrow terminal only the file's name wraps; figures and headers keep their width.
+    table.add_column("source", overflow="fold", min_width=12)
+    table.add_column("format", overflow="fold")
+    for column in ("read", "inserted", "updated", "unchanged", "rejected", "time"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for r in results:
         table.add_row(
             Path(r.source).name,
@@ -51,7 +56,7 @@ def _print_results(results: list[IngestResult]) -> None:
             f"{r.rows_updated:,}",
             f"{r.rows_unchanged:,}",
             f"[red]{r.rows_rejected:,}[/]" if r.rows_rejected else "0",
-            f"{r.seconds:.2f}",
+            f"{r.seconds:.2f} s",
         )
     console.print(table)
     for r in results:
@@ -63,7 +68,7 @@ def _print_results(results: list[IngestResult]) -> None:
             f"{Path(r.source).name}: read {r.rows_read:,} = stored {r.rows_stored:,} + rejected {r.rows_rejected:,}"
         )
     if any(r.rows_rejected for r in results):
-        console.print("See every rejected record with: [bold]equilibrio rejects --db ...[/]")
+        console.print(f"See every rejected record with: [bold]equilibrio rejects --db {shlex.quote(str(db))}[/]")
 
 
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -109,7 +114,7 @@ def ingest(
     if json_output:
         emit_json([r.as_dict() for r in results])
     else:
-        _print_results(results)
+        _print_results(results, db)
 
 
 @app.command()
@@ -237,7 +242,7 @@ def demo(
             }
         )
         return
-    _print_results(result.ingests)
+    _print_results(result.ingests, result.db_path)
     mix = result.content_mix
     if mix["posts"]:
         shares = ", ".join(f"{label} {share:.0%}" for label, share in mix["shares"].items())

@@ -64,6 +64,12 @@ def detect_format(path: Path, head: bytes) -> Importer:
             "(for an X/Twitter archive: data/tweets.js, with data/account.js beside it)",
             path=path,
         )
+    if head[8:12] == b"DUCK":  # DuckDB's file header: a store passed where an export was expected
+        raise FormatDetectionError(
+            "is a DuckDB store, not an export to import; open it as the store instead "
+            "(CLI: --db PATH; Python: equilibrio.load(db=PATH))",
+            path=path,
+        )
     for importer in IMPORTERS:
         if importer.sniff(path, head):
             return importer

@@ -11,9 +11,10 @@ import codecs
 import gzip
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -76,6 +77,8 @@ class Source:
     path: Path
     notes: list[str] = field(default_factory=list)
     mojibake_fixed: int = 0
+    tallies: Counter[str] = field(default_factory=Counter)
+    """note -> how many records it concerns (see :meth:`tally`)."""
     _text: str | None = None
     _head: bytes | None = None
     _compressed: bool | None = None
@@ -173,12 +176,17 @@ class Source:
             self.mojibake_fixed += 1
         return fixed
 
+    def tally(self, note: str) -> None:
+        """Count one record under ``note``; the ingest reports each note once, with its count."""
+        self.tallies[note] += 1
+
     def final_notes(self) -> list[str]:
         notes = list(self.notes)
         if self.mojibake_fixed:
             notes.append(
                 f"repaired mojibake (UTF-8 read as Latin-1/Windows-1252) in {self.mojibake_fixed} texts with ftfy"
             )
+        notes.extend(f"{note}: {count:,}" for note, count in self.tallies.items())
         return notes
 
 
@@ -348,6 +356,28 @@ def twitter_classic_time(value: str) -> str:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").isoformat()
     except ValueError:
         raise RecordError(f"unparseable timestamp {value!r}") from None
+
+
+# Tweet ids since 4 November 2010 ("snowflakes") carry the moment the tweet was posted: milliseconds
+# since Twitter's epoch, above the id's lowest 22 bits. The older, sequential ids stayed below 2**35.
+_SNOWFLAKE_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657_000, tzinfo=UTC)
+_SNOWFLAKE_MIN = 1 << 35
+
+
+def snowflake_time(tweet_id: str) -> datetime | None:
+    """When a tweet was posted, read from its id; None for an id that carries no time.
+
+    >>> snowflake_time("1232582361155547138").isoformat()
+    '2020-02-26T08:25:09.829000+00:00'
+    >>> snowflake_time("20") is None, snowflake_time("1.131631725879e+18") is None
+    (True, True)
+    """
+    if not (tweet_id.isascii() and tweet_id.isdigit() and len(tweet_id) <= 19):
+        return None
+    value = int(tweet_id)
+    if not _SNOWFLAKE_MIN <= value < 1 << 63:
+        return None
+    return _SNOWFLAKE_EPOCH + timedelta(milliseconds=value >> 22)
 
 
 def required(record: Mapping[str, Any], key: str) -> Any:

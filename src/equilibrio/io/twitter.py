@@ -18,6 +18,7 @@ from equilibrio.io._base import (
     excerpt,
     parse_json_pages,
     required,
+    snowflake_time,
     to_bool,
     to_count,
     twitter_classic_time,
@@ -53,6 +54,20 @@ def _kind(text: str, is_retweet: bool | None, is_quote: bool | None, reply_to: s
     return "post"
 
 
+DATED_BY_ID = "dates refined to the millisecond by the tweet ids (the file gives only the day)"
+ID_NAMES_OTHER_DAY = "dates kept to the day: the tweet id carries another day"
+
+
+def _when(created: str, native_id: str) -> tuple[str, str]:
+    """created_at and its precision; a bare day is refined by the id's own clock when it agrees on the day."""
+    if not _ISO_DAY.match(created):
+        return created, "second"
+    posted = snowflake_time(native_id)
+    if posted is not None and posted.date().isoformat() == created:
+        return posted.isoformat(), "second"
+    return created, "day"
+
+
 def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
     """One rtweet-style CSV row -> staged post."""
     if "__error__" in row:
@@ -73,6 +88,7 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
     user_id = pick(row, USER_ID)
     origin = (row.get("procedencia") or "").strip().lower()
     meta = {key: row[key] for key in ("media_type", "source", "inferred_company") if row.get(key)}
+    created_at, time_precision = _when(created, native_id)
     return {
         "post_id": native_id,
         "platform": "twitter",
@@ -80,8 +96,8 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
         "handle": handle,
         "followers": to_count(pick(row, FOLLOWERS), "followers"),
         "declared_brand": True if origin == "oficial" else None,
-        "created_at": created,
-        "time_precision": "day" if _ISO_DAY.match(created) else "second",
+        "created_at": created_at,
+        "time_precision": time_precision,
         "text": text,
         "lang": pick(row, ("lang",)),
         "kind": _kind(
@@ -117,6 +133,11 @@ class TwitterCsvImporter:
             def produce(row: Mapping[str, str] = row, line: int = line) -> dict[str, Any]:
                 mapped = map_csv_row(row, line)
                 mapped["text"] = source.fix_text(mapped["text"])
+                if _ISO_DAY.match(pick(row, CREATED) or ""):
+                    if mapped["time_precision"] == "second":
+                        source.tally(DATED_BY_ID)
+                    elif snowflake_time(mapped["post_id"]) is not None:
+                        source.tally(ID_NAMES_OTHER_DAY)
                 return mapped
 
             builder.add(f"line {line}", produce, excerpt=excerpt(pick(row, TEXT) or ""))
