@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
+import equilibrio
 from equilibrio.api import Workspace
 from equilibrio.cli import app
 from equilibrio.errors import ConfigurationError
@@ -326,3 +329,86 @@ def test_quotes_link_the_brand_to_the_accounts_it_quotes(workspace: Workspace, s
     summary = workspace.network().summary
     assert summary["interactions_by_kind"]["quotes"] == len(others)
     assert sum(summary["interactions_by_kind"].values()) == summary["interactions"]
+
+
+def test_replies_to_messages_outside_the_store_are_timed_by_their_ids(
+    workspace: Workspace, shared_data: Path, tmp_path: Path
+) -> None:
+    # Tesla's timeline holds its replies, not the tweets they answer. Independently of equilibrio:
+    # Twitter's ids carry milliseconds since 1288834974657 above their lowest 22 bits.
+    export = shared_data / "brand_posts" / "en_tesla_2014_2019.csv"
+    with export.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    stored = {r["status_id"] for r in rows}
+
+    def posted_ms(tweet_id: str) -> int:
+        return (int(tweet_id) >> 22) + 1288834974657
+
+    minutes = sorted(
+        (posted_ms(r["status_id"]) - posted_ms(r["reply_to_status_id"])) / 60_000
+        for r in rows
+        if r["screen_name"] == "Tesla"
+        and r["status_id"].isdigit()
+        and r["reply_to_status_id"].isdigit()
+        and r["reply_to_status_id"] not in stored
+        and r["is_retweet"] != "TRUE"
+        and not r["text"].startswith("RT @")
+    )
+    workspace.add_brands(["@Tesla"])
+    workspace.ingest(export)
+    unstored = workspace.conversation()["replies_to_unstored_messages"]
+    assert unstored["replies"] == len(minutes) == 1342  # 3 more answer ids written as floats: not timed
+    assert unstored["median_minutes"] == pytest.approx(statistics.median(minutes), abs=0.05)
+    assert unstored["replies_dated_before_their_message"] == 0
+    # the turn-based figures have nothing to measure here, and the balance score says why
+    assert workspace.conversation()["response"]["audience_turns"] == 0
+    reason = workspace.balance()["score"]["missing_reasons"]["responsiveness"]
+    assert "1,342 replies to messages outside it" in reason and "import the mentions" in reason
+    # the report shows the figure in its language
+    for lang, label in (
+        ("en", "median time to those replies (min)"),
+        ("es", "mediana del tiempo hasta esas respuestas"),
+    ):
+        html = equilibrio.report(workspace, tmp_path / f"report-{lang}.html", lang=lang).read_text(encoding="utf-8")
+        assert f"{label}" in html and f'<td class="num">{unstored["median_minutes"]}</td>' in html
+
+
+def test_only_brand_replies_to_dated_unstored_tweets_are_timed(workspace: Workspace, tmp_path: Path) -> None:
+    answered = (1_000_000 << 22) | 5  # posted 1,000 s after Twitter's epoch
+    answered_ms = 1288834974657 + 1_000_000
+
+    def at(milliseconds: int) -> str:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC).isoformat()
+
+    posts = [
+        # 30 minutes after the tweet it answers, which the export does not hold
+        {
+            "post_id": "1",
+            "account_id": "brand",
+            "created_at": at(answered_ms + 1_800_000),
+            "reply_to_id": str(answered),
+        },
+        # dated before the tweet it answers: counted apart, not timed
+        {"post_id": "2", "account_id": "brand", "created_at": at(answered_ms - 60_000), "reply_to_id": str(answered)},
+        # an old sequential id carries no time
+        {"post_id": "3", "account_id": "brand", "created_at": at(answered_ms), "reply_to_id": "20"},
+        # the answered message is in the store: the turn-based figures time it
+        {"post_id": "4", "account_id": "brand", "created_at": at(answered_ms + 60_000), "reply_to_id": "5"},
+        {"post_id": "5", "account_id": "ana", "created_at": at(answered_ms), "text": "@brand hola"},
+        # an audience reply to an unstored tweet is not the brand's
+        {"post_id": "6", "account_id": "ana", "created_at": at(answered_ms + 60_000), "reply_to_id": str(answered)},
+    ]
+    path = tmp_path / "replies.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"platform": "twitter", "text": "@x ok", "handle": p["account_id"], **p}) for p in posts),
+        encoding="utf-8",
+    )
+    workspace.add_brands(["@brand"])
+    workspace.ingest(path)
+    unstored = workspace.conversation()["replies_to_unstored_messages"]
+    assert unstored == {
+        "replies": 1,
+        "median_minutes": 30.0,
+        "p90_minutes": 30.0,
+        "replies_dated_before_their_message": 1,
+    }

@@ -73,6 +73,13 @@ def conversation(
         f"{fmt(both['mean_thread_depth'])}.",
         highlight=False,
     )
+    unstored = health["replies_to_unstored_messages"]
+    if unstored["replies"]:
+        console.print(
+            f"Replies to messages the store does not hold: {unstored['replies']:,}, timed by the X ids of the "
+            f"messages answered: median {fmt(unstored['median_minutes'])} min, p90 {fmt(unstored['p90_minutes'])}.",
+            highlight=False,
+        )
     weeks = health["sentiment_by_week"]
     if weeks:
         positive = sum(w["positive"] for w in weeks)
@@ -234,6 +241,8 @@ def balance(
     console.print(
         f"[bold]Balance score {fmt(score['value'])}/100[/]" + (f" ({parts})" if parts else ""), highlight=False
     )
+    for name, reason in score["missing_reasons"].items():
+        console.print(f"Not scored: {name.replace('_', ' ')} ({reason}).", markup=False, highlight=False)
     for line in figures["recommendations"]:
         console.print(f"• {line}", markup=False, highlight=False)
 

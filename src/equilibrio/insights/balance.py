@@ -155,6 +155,24 @@ def promotion_pressure_score(share: float, target: float) -> float:
     return 100.0
 
 
+def _missing_reason(part: str, response: dict[str, Any], unstored: dict[str, Any]) -> str:
+    """Why a score part could not be computed, in words a reader can act on."""
+    if part != "responsiveness":
+        return "no data"
+    if response["audience_turns"]:
+        return (
+            f"{response['audience_turns']} audience messages needed an answer; at least {MIN_AUDIENCE_TURNS} "
+            "are needed to judge responsiveness"
+        )
+    if unstored["replies"]:
+        return (
+            f"the store holds no audience messages to answer; the brand's {unstored['replies']:,} replies to "
+            f"messages outside it came a median {unstored['median_minutes']} min after them (timed by their X ids), "
+            "but a response rate needs the messages themselves: import the mentions or comments too"
+        )
+    return "no data"
+
+
 def responsiveness_score(response_rate: float, median_first_response_minutes: float | None) -> float:
     """100 x response rate x speed; speed is 1 within an hour, 0 at a day, log-linear between.
 
@@ -418,6 +436,7 @@ def balance_analysis(
             "formula": "100 if share <= target; 100*(1-(share-target)/(1-target)) above; 50+50*share/0.05 under 5%",
         }
     response = conversation["response"]
+    unstored = conversation["replies_to_unstored_messages"]
     enough_turns = response["audience_turns"] >= MIN_AUDIENCE_TURNS
     if response["response_rate"] is not None and enough_turns:
         parts["responsiveness"] = {
@@ -507,6 +526,7 @@ def balance_analysis(
         "conversation": {
             "response": response,
             "bidirectionality": both,
+            "replies_to_unstored_messages": unstored,
         },
         "unanswered_queue": queue,
         "sentiment_by_week": sentiment,
@@ -515,15 +535,7 @@ def balance_analysis(
             "value": score,
             "parts": parts,
             "missing_parts": missing,
-            "missing_reasons": {
-                name: (
-                    f"{response['audience_turns']} audience messages needed an answer; at least {MIN_AUDIENCE_TURNS} "
-                    "are needed to judge responsiveness"
-                    if name == "responsiveness" and response["audience_turns"]
-                    else "no data"
-                )
-                for name in missing
-            },
+            "missing_reasons": {name: _missing_reason(name, response, unstored) for name in missing},
             "weights": "equal, over the parts present",
         },
         "recommendations": advice,

@@ -229,6 +229,51 @@ ORDER BY 1 NULLS FIRST
 """
 
 
+# Brand replies to X/Twitter messages the store does not hold (a brand's own archive or timeline
+# export names the tweet each reply answers, not its text). The answered tweet's id still carries
+# the moment it was posted (equilibrio.io._base.snowflake_time: milliseconds since 1288834974657 in
+# the bits above the lowest 22; ids below 2**35 are older, sequential ones). A reply dated before
+# the message it answers is counted apart, not timed.
+_UNSTORED_PARENT_SQL = """
+WITH replies AS (
+    SELECT epoch(p.created_at)
+               - ((try_cast(split_part(p.reply_to_id, ':', 2) AS BIGINT) >> 22) + 1288834974657) / 1000.0
+               AS latency_seconds
+    FROM posts p
+    WHERE p.is_brand AND p.platform = 'twitter' AND p.time_precision = 'second' AND p.kind <> 'repost'
+      AND p.reply_to_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.post_id = p.reply_to_id)
+      -- decimal digits only: DuckDB would also cast "1.060707716988e+18", an id a spreadsheet rounded
+      AND regexp_full_match(split_part(p.reply_to_id, ':', 2), '[0-9]{11,19}')
+      AND try_cast(split_part(p.reply_to_id, ':', 2) AS BIGINT) >= 34359738368  -- 2**35
+)
+SELECT count(*) FILTER (WHERE latency_seconds >= 0),
+       count(*) FILTER (WHERE latency_seconds < 0),
+       quantile_cont(latency_seconds / 60, 0.5) FILTER (WHERE latency_seconds >= 0),
+       quantile_cont(latency_seconds / 60, 0.9) FILTER (WHERE latency_seconds >= 0)
+FROM replies
+"""
+
+
+def replies_to_unstored_messages(store: Store) -> dict[str, Any]:
+    """How long the brand took to reply to X/Twitter messages the store does not hold, from their ids.
+
+    A brand's own export lists its replies and the ids they answer, not the customers' messages,
+    so the turn-based figures have nothing to measure; the ids still date the messages answered.
+
+    >>> from equilibrio.store.duck import Store
+    >>> replies_to_unstored_messages(Store(None))["replies"]
+    0
+    """
+    timed, dated_before, median, p90 = store.fetchone(_UNSTORED_PARENT_SQL)
+    return {
+        "replies": int(timed),
+        "median_minutes": _minutes(median),
+        "p90_minutes": _minutes(p90),
+        "replies_dated_before_their_message": int(dated_before),
+    }
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -364,6 +409,7 @@ def conversation_health(
         "response_by_week": response["week"],
         "bidirectionality": (bidirectional["overall"] or [empty_bidirectional])[0],
         "bidirectionality_by_week": bidirectional["week"],
+        "replies_to_unstored_messages": replies_to_unstored_messages(store),
     }
 
 

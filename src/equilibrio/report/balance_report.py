@@ -109,7 +109,11 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
 
 # Names of score parts and conversation figures as the report shows them.
 _TERMS: Final[dict[str, dict[str, str]]] = {
-    "en": {},
+    "en": {
+        "unstored_replies": "replies to messages not in the store (timed by their X ids)",
+        "unstored_median_minutes": "median time to those replies (min)",
+        "unstored_p90_minutes": "p90 time to those replies (min)",
+    },
     "es": {
         "promotion_pressure": "presión promocional",
         "responsiveness": "capacidad de respuesta",
@@ -126,6 +130,9 @@ _TERMS: Final[dict[str, dict[str, str]]] = {
         "replies_per_broadcast": "respuestas por publicación propia",
         "joined_share": "conversaciones de la audiencia atendidas",
         "mean_thread_depth": "profundidad media de los hilos",
+        "unstored_replies": "respuestas a mensajes que no están en el almacén (medidas por sus ids de X)",
+        "unstored_median_minutes": "mediana del tiempo hasta esas respuestas (min)",
+        "unstored_p90_minutes": "p90 del tiempo hasta esas respuestas (min)",
     },
 }
 
