@@ -235,17 +235,21 @@ ORDER BY 1 NULLS FIRST
 # the bits above the lowest 22; ids below 2**35 are older, sequential ones). A reply dated before
 # the message it answers is counted apart, not timed.
 _UNSTORED_PARENT_SQL = """
-WITH replies AS (
-    SELECT epoch(p.created_at)
-               - ((try_cast(split_part(p.reply_to_id, ':', 2) AS BIGINT) >> 22) + 1288834974657) / 1000.0
-               AS latency_seconds
-    FROM posts p
+-- The few candidate replies first, then the lookup among stored ids: left to the planner, the
+-- lookup ran over every post first (10M posts: 0.6-1.0 s, materialised 0.3 s).
+WITH candidates AS MATERIALIZED (
+    SELECT p.created_at, p.reply_to_id FROM posts p
     WHERE p.is_brand AND p.platform = 'twitter' AND p.time_precision = 'second' AND p.kind <> 'repost'
       AND p.reply_to_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.post_id = p.reply_to_id)
       -- decimal digits only: DuckDB would also cast "1.060707716988e+18", an id a spreadsheet rounded
       AND regexp_full_match(split_part(p.reply_to_id, ':', 2), '[0-9]{11,19}')
       AND try_cast(split_part(p.reply_to_id, ':', 2) AS BIGINT) >= 34359738368  -- 2**35
+), replies AS (
+    SELECT epoch(c.created_at)
+               - ((try_cast(split_part(c.reply_to_id, ':', 2) AS BIGINT) >> 22) + 1288834974657) / 1000.0
+               AS latency_seconds
+    FROM candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM posts q WHERE q.post_id = c.reply_to_id)
 )
 SELECT count(*) FILTER (WHERE latency_seconds >= 0),
        count(*) FILTER (WHERE latency_seconds < 0),
