@@ -356,6 +356,20 @@ def test_the_overview_answers_while_a_relabel_holds_the_store(workspace: Workspa
     assert "Waiting for an answer" in page
 
 
+def test_a_timeline_without_audience_messages_shows_how_fast_its_replies_came(
+    workspace: Workspace, shared_data: Path
+) -> None:
+    # Tesla's own timeline: no message to answer is stored, so no response rate; its replies are timed by ids.
+    workspace.add_brands(["@Tesla"])
+    workspace.ingest(shared_data / "brand_posts" / "en_tesla_2014_2019.csv")
+    workspace.analyze(mode="fast")
+    unstored = workspace.conversation()["replies_to_unstored_messages"]
+    state = create_app(workspace).state.equilibrio
+    for lang, words in (("en", "came after a median"), ("es", "tras una mediana de")):
+        page = state.page(lang)
+        assert 'id="unstored-replies"' in page and f"{words} {unstored['median_minutes']} min (1342)" in page
+
+
 def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
     workspace: Workspace, ibm_sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

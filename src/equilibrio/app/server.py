@@ -106,6 +106,7 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Promotion share",
         "target": "target",
         "response_rate": "Response rate",
+        "unstored_replies": "no messages to answer in the store; replies to messages outside it came after a median",
         "labelled": "brand posts labelled",
         "check": "Check a draft before publishing",
         "placeholder": "Paste the post you are about to publish",
@@ -156,6 +157,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Cuota de promoción",
         "target": "objetivo",
         "response_rate": "Tasa de respuesta",
+        "unstored_replies": "el almacén no tiene mensajes que responder; las respuestas a mensajes de fuera llegaron "
+        "tras una mediana de",
         "labelled": "publicaciones de la marca etiquetadas",
         "check": "Revisa un borrador antes de publicarlo",
         "placeholder": "Pega la publicación que vas a publicar",
