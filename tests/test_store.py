@@ -177,6 +177,47 @@ def test_newer_export_updates_counts(workspace: Workspace, fixtures: Path, tmp_p
     assert (likes, impressions, first_id, last_id) == (9, 310, 1, 2)
 
 
+def test_a_newer_export_dates_a_post_better_never_worse(workspace: Workspace, tmp_path: Path) -> None:
+    tweet = "1134479110716006400"  # Tesla, 31 May 2019 at 15:17:52.254 UTC by its id
+
+    def export(name: str, created_at: str) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            f"status_id,created_at,screen_name,text\n{tweet},{created_at},Tesla,Important\n", encoding="utf-8"
+        )
+        return path
+
+    def stored() -> tuple[str, str]:
+        when, precision = workspace.store.fetchone(
+            "SELECT created_at, time_precision FROM posts WHERE post_id = ?", [f"twitter:{tweet}"]
+        )
+        return when.isoformat(), precision
+
+    workspace.ingest(export("wrong.csv", "2019-05-31T10:00:00Z"))  # an export that got the hour wrong
+    assert stored() == ("2019-05-31T10:00:00+00:00", "second")
+    (result,) = workspace.ingest(export("dated_by_id.csv", "2019-05-31"))  # the day, refined by the id
+    assert (result.rows_updated, stored()) == (1, ("2019-05-31T15:17:52.254000+00:00", "second"))
+    (result,) = workspace.ingest(export("day_only.csv", "2019-05-30"))  # another day: the id does not agree
+    assert (result.rows_unchanged, stored()) == (1, ("2019-05-31T15:17:52.254000+00:00", "second"))
+
+
+def test_reingesting_the_ibm_sample_redates_closing_turns_dated_by_the_header(
+    workspace: Workspace, ibm_sample: Path, tmp_path: Path
+) -> None:
+    # A store filled before closing turns were dated by their ids holds the header's date.
+    closing = "1232582361155547138"
+    old = {"post_id": closing, "platform": "twitter", "account_id": "@microsofthelps", "handle": "MicrosoftHelps"}
+    path = tmp_path / "old.jsonl"
+    path.write_text(
+        json.dumps({**old, "created_at": "2020-02-25T08:25:09Z", "text": "@ReactiveRich 2/3"}), encoding="utf-8"
+    )
+    workspace.ingest(path)
+    (result,) = workspace.ingest(ibm_sample)
+    assert result.rows_updated == 1
+    (when,) = workspace.store.fetchone("SELECT created_at FROM posts WHERE post_id = ?", [f"twitter:{closing}"])
+    assert when.isoformat() == "2020-02-26T08:25:09.829000+00:00"
+
+
 def test_failed_ingest_leaves_the_store_as_it_was(
     workspace: Workspace, ibm_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

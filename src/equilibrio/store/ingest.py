@@ -216,14 +216,24 @@ _INSERT_POSTS = (
     + "WHERE NOT EXISTS (SELECT 1 FROM posts AS p WHERE p.post_id = v.post_id)\n"
 )
 
+# A newer export may also date a post better (an IBM closing turn dated by its tweet id instead
+# of the header; a date-only row refined by its id), never worse: a coarser precision ("day")
+# leaves a finer stored time ("second") alone.
+_AS_PRECISE = (
+    "list_position(['second', 'day', 'month'], v.time_precision)"
+    " <= list_position(['second', 'day', 'month'], posts.time_precision)"
+)
+_REDATED = f"({_AS_PRECISE} AND (v.ts IS DISTINCT FROM posts.created_at OR v.time_precision <> posts.time_precision))"
 _UPDATE_POSTS = (
     "UPDATE posts SET "
     + ", ".join(f"{c} = coalesce(v.{c}{'::JSON' if c == 'meta' else ''}, posts.{c})" for c in _UPDATABLE)
+    + f", created_at = CASE WHEN {_AS_PRECISE} THEN v.ts ELSE posts.created_at END"
+    + f", time_precision = CASE WHEN {_AS_PRECISE} THEN v.time_precision ELSE posts.time_precision END"
     + ", last_ingest_id = $ingest_id FROM _checked AS v WHERE posts.post_id = v.post_id AND ("
     + " OR ".join(
         f"(v.{c} IS NOT NULL AND v.{c}{'::JSON' if c == 'meta' else ''} IS DISTINCT FROM posts.{c})" for c in _UPDATABLE
     )
-    + ")"
+    + f" OR {_REDATED})"
 )
 
 _CHECK_CONVERSIONS = f"""
