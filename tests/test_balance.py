@@ -270,3 +270,15 @@ def test_full_report_on_real_timelines(
     rendered, errors, _ = _open_in_browser(page, browser_page)
     assert {"mix", "curve_engagement", "engagement", "attributes"} <= set(rendered)
     assert errors == []
+
+
+def test_unscored_parts_say_why(workspace: Workspace, fixtures: Path) -> None:
+    # Seven real Citibanamex tweets over two days: no account spans four weeks, no label yet.
+    workspace.add_brands(["@Citibanamex"])
+    workspace.ingest(fixtures / "es_handle_threads.csv")
+    score = workspace.balance()["score"]
+    reasons = score["missing_reasons"]
+    assert set(reasons) == set(score["missing_parts"])
+    assert reasons["cadence"] == "no brand account has posted over a span of 4 weeks or more"
+    assert reasons["promotion_pressure"].startswith("no brand post has an intent label yet")
+    assert "no data" not in reasons.values()

@@ -242,7 +242,7 @@ def balance(
         f"[bold]Balance score {fmt(score['value'])}/100[/]" + (f" ({parts})" if parts else ""), highlight=False
     )
     for name, reason in score["missing_reasons"].items():
-        console.print(f"Not scored: {name.replace('_', ' ')} ({reason}).", markup=False, highlight=False)
+        console.print(f"{name.replace('_', ' ').capitalize()} not scored: {reason}.", markup=False, highlight=False)
     for line in figures["recommendations"]:
         console.print(f"• {line}", markup=False, highlight=False)
 

@@ -54,6 +54,7 @@ ORDER BY {order} DESC, e.created_at DESC, e.post_id
 LIMIT ?
 """
 
+CADENCE_MIN_WEEKS: Final = 4
 _CADENCE_SQL = """
 WITH weekly AS (
     SELECT account_id, date_trunc('week', created_at) AS week, count(*) AS posts FROM eng_post GROUP BY ALL
@@ -64,7 +65,7 @@ WITH weekly AS (
     SELECT s.account_id, count(*) AS weeks, avg(coalesce(w.posts, 0)) AS mean_posts,
            stddev_pop(coalesce(w.posts, 0)) AS std_posts, sum(coalesce(w.posts, 0)) AS posts
     FROM span s LEFT JOIN weekly w USING (account_id, week)
-    GROUP BY s.account_id HAVING count(*) >= 4
+    GROUP BY s.account_id HAVING count(*) >= $min_weeks
 )
 -- accounts weighted by their messages: the busiest accounts set the brand's rhythm
 SELECT sum(weeks), sum(posts * mean_posts) / sum(posts), sum(posts * std_posts) / sum(posts), count(*)
@@ -155,10 +156,18 @@ def promotion_pressure_score(share: float, target: float) -> float:
     return 100.0
 
 
+_MISSING_REASONS: Final = {
+    "promotion_pressure": "no brand post has an intent label yet (equilibrio analyze labels them)",
+    "bidirectionality": "no brand broadcast to set its replies against, and no thread started by the audience",
+    "cadence": f"no brand account has posted over a span of {CADENCE_MIN_WEEKS} weeks or more",
+    "sentiment": "no audience message is clearly positive or negative (equilibrio analyze scores them)",
+}
+
+
 def _missing_reason(part: str, response: dict[str, Any], unstored: dict[str, Any]) -> str:
     """Why a score part could not be computed, in words a reader can act on."""
     if part != "responsiveness":
-        return "no data"
+        return _MISSING_REASONS.get(part, "no data")
     if response["audience_turns"]:
         return (
             f"{response['audience_turns']} audience messages needed an answer; at least {MIN_AUDIENCE_TURNS} "
@@ -422,7 +431,7 @@ def balance_analysis(
     conversation = conversation_health(store, response_window_hours)
     queue = unanswered_queue(store, limit=20, turns_prepared=True)
     sentiment = net_sentiment_by_period(store, "week")
-    cadence_weeks, weekly_mean, weekly_std, cadence_accounts = store.fetchone(_CADENCE_SQL)
+    cadence_weeks, weekly_mean, weekly_std, cadence_accounts = store.fetchone(_CADENCE_SQL, {"min_weeks": CADENCE_MIN_WEEKS})
     positive = sum(w["positive"] for w in sentiment)
     negative = sum(w["negative"] for w in sentiment)
 
