@@ -431,7 +431,9 @@ def balance_analysis(
     conversation = conversation_health(store, response_window_hours)
     queue = unanswered_queue(store, limit=20, turns_prepared=True)
     sentiment = net_sentiment_by_period(store, "week")
-    cadence_weeks, weekly_mean, weekly_std, cadence_accounts = store.fetchone(_CADENCE_SQL, {"min_weeks": CADENCE_MIN_WEEKS})
+    cadence_weeks, weekly_mean, weekly_std, cadence_accounts = store.fetchone(
+        _CADENCE_SQL, {"min_weeks": CADENCE_MIN_WEEKS}
+    )
     positive = sum(w["positive"] for w in sentiment)
     negative = sum(w["negative"] for w in sentiment)
 
