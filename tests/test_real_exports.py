@@ -140,11 +140,18 @@ def test_ibm_closing_turn_without_a_dated_id_falls_back_to_the_header(workspace:
         ],
         "agentURL": {"tweet_ID": "8", "url_utterance": "@ana see https://example.com"},
     }
+    # without a dated id and with a negative duration (as 38 real headers have), the turn cannot be dated
+    undatable = {
+        "dialogHeader": {**header, "sessionID": "s2", "duration": "-00:00:19."},
+        "dialogContent": [{**conversation["dialogContent"][0], "tweet_ID": "9"}],
+        "agentURL": {"tweet_ID": "10", "url_utterance": "@ana hi"},
+    }
     path = tmp_path / "care.json"
-    path.write_text(json.dumps([conversation]), encoding="utf-8")
+    path.write_text(json.dumps([conversation, undatable]), encoding="utf-8")
     (result,) = workspace.ingest(path)
     (when,) = workspace.store.fetchone("SELECT created_at FROM posts WHERE post_id = 'twitter:8'")
     assert when == datetime(2020, 3, 2, 12, 30, tzinfo=UTC)
+    assert result.reject_reasons == {"closing agent turn cannot be dated: header duration … is negative": 1}
     assert "closing agent turns without a dated tweet id, dated by the header's duration: 1" in result.notes
 
 

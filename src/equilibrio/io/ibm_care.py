@@ -93,6 +93,14 @@ class IbmCustomerCareImporter:
     def sniff(self, path: Path, head: bytes) -> bool:
         return b'"dialogContent"' in head or b'"dialogHeader"' in head or b'"agentURL"' in head
 
+    @staticmethod
+    def _closing_row_counted(source: Source, closing: Mapping[str, Any], *context: Any) -> dict[str, Any]:
+        """The closing turn's row; those the header had to date are counted in the ingest's notes."""
+        row = _closing_row(closing, *context)
+        if snowflake_time(str(closing.get("tweet_ID") or "")) is None:
+            source.tally("closing agent turns without a dated tweet id, dated by the header's duration")
+        return row
+
     def read(self, source: Source, options: ImportOptions) -> Iterator[Batch]:
         document = parse_json_document(source)
         if not isinstance(document, list):
@@ -123,17 +131,15 @@ class IbmCustomerCareImporter:
                     last_by_side[is_agent] = str(turn["tweet_ID"])
             closing = conversation.get("agentURL") if isinstance(conversation, dict) else None
             if isinstance(closing, dict):
-                previous = last_by_side.get(False)
-                if snowflake_time(str(closing.get("tweet_ID") or "")) is None:
-                    source.tally("closing agent turns without a dated tweet id, dated by the header's duration")
                 builder.add(
                     f"conversation {number} ({session}), closing agent turn",
-                    _closing_row,
+                    self._closing_row_counted,
+                    source,
                     closing,
                     header,
                     company,
                     session,
-                    previous,
+                    last_by_side.get(False),
                     excerpt=excerpt(closing.get("url_utterance", "")),
                 )
             if builder.full():
