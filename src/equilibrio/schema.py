@@ -17,7 +17,7 @@ KINDS: Final = ("post", "reply", "repost", "quote", "comment", "mention", "dm")
 
 PLATFORMS: Final = ("twitter", "mastodon", "bluesky", "facebook", "instagram", "other")
 
-TIME_PRECISIONS: Final = ("second", "day", "month")
+TIME_PRECISIONS: Final = ("second", "day", "month")  # finest first: the store re-dates by this order
 """How precise ``created_at`` is: some exports keep only the day or the month."""
 
 COUNT_COLUMNS: Final = ("likes", "shares", "comments", "impressions", "reach", "clicks")

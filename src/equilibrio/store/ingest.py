@@ -219,9 +219,9 @@ _INSERT_POSTS = (
 # A newer export may also date a post better (an IBM closing turn dated by its tweet id instead
 # of the header; a date-only row refined by its id), never worse: a coarser precision ("day")
 # leaves a finer stored time ("second") alone.
-_AS_PRECISE = (
-    "list_position(['second', 'day', 'month'], v.time_precision)"
-    " <= list_position(['second', 'day', 'month'], posts.time_precision)"
+_AS_PRECISE = (  # TIME_PRECISIONS runs from the finest to the coarsest
+    f"list_position([{_sql_list(TIME_PRECISIONS)}], v.time_precision)"
+    f" <= list_position([{_sql_list(TIME_PRECISIONS)}], posts.time_precision)"
 )
 _REDATED = f"({_AS_PRECISE} AND (v.ts IS DISTINCT FROM posts.created_at OR v.time_precision <> posts.time_precision))"
 _UPDATE_POSTS = (
