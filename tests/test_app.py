@@ -365,9 +365,13 @@ def test_a_timeline_without_audience_messages_shows_how_fast_its_replies_came(
     workspace.analyze(mode="fast")
     unstored = workspace.conversation()["replies_to_unstored_messages"]
     state = create_app(workspace).state.equilibrio
-    for lang, words in (("en", "came after a median"), ("es", "tras una mediana de")):
+    for lang, title, note in (
+        ("en", "Median reply time", "1,342 replies to messages not in the store"),
+        ("es", "Mediana del tiempo de respuesta", "1,342 respuestas a mensajes que no están en el almacén"),
+    ):
         page = state.page(lang)
-        assert 'id="unstored-replies"' in page and f"{words} {unstored['median_minutes']} min (1342)" in page
+        assert 'id="unstored-replies"' in page and title in page and note in page
+        assert f'<div class="big">{unstored["median_minutes"]} min</div>' in page
 
 
 def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(

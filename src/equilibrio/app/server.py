@@ -106,7 +106,9 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Promotion share",
         "target": "target",
         "response_rate": "Response rate",
-        "unstored_replies": "no messages to answer in the store; replies to messages outside it came after a median",
+        "unstored_title": "Median reply time",
+        "unstored_note": "{replies} replies to messages not in the store, timed by their X ids; a response rate "
+        "needs the messages themselves",
         "labelled": "brand posts labelled",
         "check": "Check a draft before publishing",
         "placeholder": "Paste the post you are about to publish",
@@ -157,8 +159,9 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Cuota de promoción",
         "target": "objetivo",
         "response_rate": "Tasa de respuesta",
-        "unstored_replies": "el almacén no tiene mensajes que responder; las respuestas a mensajes de fuera llegaron "
-        "tras una mediana de",
+        "unstored_title": "Mediana del tiempo de respuesta",
+        "unstored_note": "{replies} respuestas a mensajes que no están en el almacén, medidas por sus ids de X; la "
+        "tasa de respuesta necesita los propios mensajes",
         "labelled": "publicaciones de la marca etiquetadas",
         "check": "Revisa un borrador antes de publicarlo",
         "placeholder": "Pega la publicación que vas a publicar",
