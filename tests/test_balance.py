@@ -272,7 +272,7 @@ def test_full_report_on_real_timelines(
     assert errors == []
 
 
-def test_unscored_parts_say_why(workspace: Workspace, fixtures: Path) -> None:
+def test_unscored_parts_say_why(workspace: Workspace, fixtures: Path, tmp_path: Path) -> None:
     # Seven real Citibanamex tweets over two days: no account spans four weeks, no label yet.
     workspace.add_brands(["@Citibanamex"])
     workspace.ingest(fixtures / "es_handle_threads.csv")
@@ -282,3 +282,9 @@ def test_unscored_parts_say_why(workspace: Workspace, fixtures: Path) -> None:
     assert reasons["cadence"] == "no brand account has posted over a span of 4 weeks or more"
     assert reasons["promotion_pressure"].startswith("no brand post has an intent label yet")
     assert "no data" not in reasons.values()
+    spanish = workspace.balance(lang="es")["score"]["missing_reasons"]
+    assert spanish["cadence"] == "ninguna cuenta de la marca ha publicado durante 4 semanas o más"
+    # the report says why beside each unscored part, in its language
+    for lang, reason in (("en", reasons["cadence"]), ("es", spanish["cadence"])):
+        page = render_report(workspace.store, tmp_path / f"report-{lang}.html", lang=lang).read_text(encoding="utf-8")
+        assert reason in page.split('id="not-scored"', 1)[1].split("</p>", 1)[0]

@@ -156,30 +156,46 @@ def promotion_pressure_score(share: float, target: float) -> float:
     return 100.0
 
 
-_MISSING_REASONS: Final = {
-    "promotion_pressure": "no brand post has an intent label yet (equilibrio analyze labels them)",
-    "bidirectionality": "no brand broadcast to set its replies against, and no thread started by the audience",
-    "cadence": f"no brand account has posted over a span of {CADENCE_MIN_WEEKS} weeks or more",
-    "sentiment": "no audience message is clearly positive or negative (equilibrio analyze scores them)",
+_MISSING_REASONS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "promotion_pressure": "no brand post has an intent label yet (equilibrio analyze labels them)",
+        "bidirectionality": "no brand broadcast to set its replies against, and no thread started by the audience",
+        "cadence": f"no brand account has posted over a span of {CADENCE_MIN_WEEKS} weeks or more",
+        "sentiment": "no audience message is clearly positive or negative (equilibrio analyze scores them)",
+        "responsiveness": "no audience message needed an answer",
+        "too_few_turns": "{turns} audience messages needed an answer; at least {minimum} are needed to judge "
+        "responsiveness",
+        "unstored": "the store holds no audience messages to answer; the brand's {replies} replies to messages "
+        "outside it came a median {minutes} min after them (timed by their X ids), but a response rate needs the "
+        "messages themselves: import the mentions or comments too",
+    },
+    "es": {
+        "promotion_pressure": "ninguna publicación de la marca tiene aún etiqueta de intención (equilibrio analyze "
+        "las etiqueta)",
+        "bidirectionality": "no hay publicaciones propias con las que comparar las respuestas ni hilos iniciados por "
+        "la audiencia",
+        "cadence": f"ninguna cuenta de la marca ha publicado durante {CADENCE_MIN_WEEKS} semanas o más",
+        "sentiment": "ningún mensaje de la audiencia es claramente positivo o negativo (equilibrio analyze los puntúa)",
+        "responsiveness": "ningún mensaje de la audiencia pedía respuesta",
+        "too_few_turns": "{turns} mensajes de la audiencia pedían respuesta; hacen falta al menos {minimum} para "
+        "juzgar la capacidad de respuesta",
+        "unstored": "el almacén no tiene mensajes de la audiencia que responder; las {replies} respuestas de la marca "
+        "a mensajes de fuera llegaron con una mediana de {minutes} min (medidas por sus ids de X), pero la tasa de "
+        "respuesta necesita los propios mensajes: importa también las menciones o los comentarios",
+    },
 }
 
 
-def _missing_reason(part: str, response: dict[str, Any], unstored: dict[str, Any]) -> str:
+def _missing_reason(part: str, response: dict[str, Any], unstored: dict[str, Any], lang: Lang) -> str:
     """Why a score part could not be computed, in words a reader can act on."""
+    reasons = _MISSING_REASONS[lang]
     if part != "responsiveness":
-        return _MISSING_REASONS.get(part, "no data")
+        return reasons[part]
     if response["audience_turns"]:
-        return (
-            f"{response['audience_turns']} audience messages needed an answer; at least {MIN_AUDIENCE_TURNS} "
-            "are needed to judge responsiveness"
-        )
+        return reasons["too_few_turns"].format(turns=response["audience_turns"], minimum=MIN_AUDIENCE_TURNS)
     if unstored["replies"]:
-        return (
-            f"the store holds no audience messages to answer; the brand's {unstored['replies']:,} replies to "
-            f"messages outside it came a median {unstored['median_minutes']} min after them (timed by their X ids), "
-            "but a response rate needs the messages themselves: import the mentions or comments too"
-        )
-    return "no data"
+        return reasons["unstored"].format(replies=f"{unstored['replies']:,}", minutes=unstored["median_minutes"])
+    return reasons["responsiveness"]
 
 
 def responsiveness_score(response_rate: float, median_first_response_minutes: float | None) -> float:
@@ -546,7 +562,7 @@ def balance_analysis(
             "value": score,
             "parts": parts,
             "missing_parts": missing,
-            "missing_reasons": {name: _missing_reason(name, response, unstored) for name in missing},
+            "missing_reasons": {name: _missing_reason(name, response, unstored, lang) for name in missing},
             "weights": "equal, over the parts present",
         },
         "recommendations": advice,

@@ -64,7 +64,7 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "attributes": "What content goes with engagement (attribute model)",
         "relative_difference": "difference in interactions vs comparable posts (95% interval)",
         "labelled_posts": "labelled brand posts",
-        "not_scored": "Not scored (no data)",
+        "not_scored": "Not scored",
         "footer": "Charts show associations across weeks and posts, not causes. Definitions: docs/metrics.md in "
         "the equilibrio repository.",
     },
@@ -100,7 +100,7 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "attributes": "Qué contenido va con la interacción (modelo de atributos)",
         "relative_difference": "diferencia en interacciones frente a publicaciones comparables (intervalo del 95%)",
         "labelled_posts": "publicaciones de la marca etiquetadas",
-        "not_scored": "Sin puntuar (sin datos)",
+        "not_scored": "Sin puntuar",
         "footer": "Los gráficos muestran asociaciones entre semanas y publicaciones, no causas. Definiciones: "
         "docs/metrics.md en el repositorio de equilibrio.",
     },
