@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from equilibrio.api import Workspace
 from equilibrio.errors import EquilibrioError
-from equilibrio.io._base import RecordError, Source, snowflake_time, to_count
+from equilibrio.io._base import RecordError, Source, snowflake_time, to_count, x_text
 from equilibrio.io.generic_json import ENVELOPE_KEYS
 from equilibrio.store.duck import Store
 from tests.conftest import FIXTURES
@@ -227,3 +227,9 @@ def test_only_decimal_ids_past_the_sequential_era_carry_a_time(value: str) -> No
         assert value.isascii() and value.isdigit() and (1 << 35) <= int(value) < (1 << 63)
     for sequential in ("20", "29700859247", " 1232582361155547138", "１２３４５６７８９０１２３４５６７８９"):
         assert snowflake_time(sequential) is None
+
+
+@given(st.text(max_size=60))
+def test_tweet_text_comes_back_as_written_from_what_x_serves(written: str) -> None:
+    served = written.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert x_text(served) == written

@@ -4,6 +4,7 @@ independently with the csv/json modules (not with equilibrio's own code)."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +86,11 @@ def test_tesla_kinds_and_reply_links(workspace: Workspace, shared_data: Path) ->
         row = by_id[post["post_id"]]
         assert post["created_at"] == _tweet_time(row["status_id"])
         assert post["created_at"].date().isoformat() == row["created_at"]
+    # X escapes &, < and > in the text it serves; the store keeps the text as its author wrote it
+    escaped = {f"twitter:{r['status_id']}": r["text"] for r in rows if "&amp;" in r["text"] or "&lt;" in r["text"]}
+    assert len(escaped) > 100
+    texts = dict(zip(posts["post_id"], posts["text"], strict=True))
+    assert all(texts[post_id] == html.unescape(text) for post_id, text in escaped.items())
     for post in posts.filter(posts["time_precision"] == "day").iter_rows(named=True):
         assert post["created_at"].isoformat() == f"{by_id[post['post_id']]['created_at']}T00:00:00+00:00"
 

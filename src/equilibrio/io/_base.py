@@ -358,6 +358,21 @@ def twitter_classic_time(value: str) -> str:
         raise RecordError(f"unparseable timestamp {value!r}") from None
 
 
+def x_text(value: str) -> str:
+    """A tweet's text as its author wrote it.
+
+    X serves tweet text with ``&``, ``<`` and ``>`` escaped as HTML entities, and only those
+    (API v1.1 and v2, account archives, the exports built on them); stored as served, a report
+    would show "&amp;" where the author wrote "&".
+
+    >>> x_text("Fish &amp; chips &lt;3 &amp;amp;")
+    'Fish & chips <3 &amp;'
+    """
+    if "&" not in value:
+        return value
+    return value.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # Tweet ids since 4 November 2010 ("snowflakes") carry the moment the tweet was posted: milliseconds
 # since Twitter's epoch, above the id's lowest 22 bits. The older, sequential ids stayed below 2**35.
 _SNOWFLAKE_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657_000, tzinfo=UTC)

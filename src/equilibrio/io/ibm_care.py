@@ -29,6 +29,7 @@ from equilibrio.io._base import (
     parse_json_document,
     required,
     snowflake_time,
+    x_text,
 )
 
 # "01:26:55.0", and "6-01:08:11" (days-hours:...) for long conversations.
@@ -58,7 +59,7 @@ def _turn_row(turn: Mapping[str, Any], company: str, session: str, previous_othe
         "handle": handle,
         "declared_brand": is_agent and handle.lower() == company.lower(),
         "created_at": str(required(turn, "datetime")),
-        "text": str(turn.get("message") or ""),
+        "text": x_text(str(turn.get("message") or "")),
         "kind": "reply" if previous_other or str(turn.get("message", "")).startswith("@") else "post",
         "reply_to_id": previous_other,
         "conversation_id": f"ibm-{session}",

@@ -22,6 +22,7 @@ from equilibrio.io._base import (
     to_bool,
     to_count,
     twitter_classic_time,
+    x_text,
 )
 from equilibrio.io._csv import header_of, pick, read_rows
 
@@ -83,7 +84,7 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
     created = pick(row, CREATED)
     if created is None:
         raise RecordError("missing required field 'created_at'")
-    text = pick(row, TEXT) or ""
+    text = x_text(pick(row, TEXT) or "")
     reply_to = pick(row, REPLY_TO)
     user_id = pick(row, USER_ID)
     origin = (row.get("procedencia") or "").strip().lower()
@@ -173,7 +174,7 @@ def map_v2_tweet(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
         "display_name": user.get("name"),
         "followers": to_count((user.get("public_metrics") or {}).get("followers_count"), "followers_count"),
         "created_at": str(required(tweet, "created_at")),
-        "text": str(tweet.get("text") or ""),
+        "text": x_text(str(tweet.get("text") or "")),
         "lang": tweet.get("lang"),
         "kind": kind,
         "reply_to_id": references.get("replied_to"),
@@ -240,7 +241,7 @@ def _archive_payload(text: str, path: Path) -> Any:
 
 def map_archive_tweet(tweet: Mapping[str, Any], account_id: str, handle: str) -> dict[str, Any]:
     tweet_id = str(required(tweet, "id_str") if "id_str" in tweet else required(tweet, "id"))
-    text = str(tweet.get("full_text") or tweet.get("text") or "")
+    text = x_text(str(tweet.get("full_text") or tweet.get("text") or ""))
     reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
     return {
         "post_id": tweet_id,
