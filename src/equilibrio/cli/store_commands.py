@@ -71,6 +71,11 @@ def _print_results(results: list[IngestResult], db: Path) -> None:
         console.print(f"See every rejected record with: [bold]equilibrio rejects --db {shlex.quote(str(db))}[/]")
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 account``, ``2,938 messages``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in pairs:
@@ -127,8 +132,8 @@ def info(db: DbOption = Path("equilibrio.duckdb"), json_output: JsonOption = Fal
         emit_json(summary)
         return
     console.print(
-        f"[bold]{db}[/]: {summary['posts']:,} messages ({summary['brand_posts']:,} by the brand), "
-        f"{summary['accounts']:,} accounts, {summary['conversions']:,} conversions, "
+        f"[bold]{db}[/]: {_count(summary['posts'], 'message')} ({summary['brand_posts']:,} by the brand), "
+        f"{_count(summary['accounts'], 'account')}, {_count(summary['conversions'], 'conversion')}, "
         f"{(summary['first_post'] or '—')[:10]} to {(summary['last_post'] or '—')[:10]}"
     )
     if not summary["brand_accounts"]:
