@@ -223,7 +223,11 @@ _AS_PRECISE = (  # TIME_PRECISIONS runs from the finest to the coarsest
     f"list_position([{_sql_list(TIME_PRECISIONS)}], v.time_precision)"
     f" <= list_position([{_sql_list(TIME_PRECISIONS)}], posts.time_precision)"
 )
-_REDATED = f"({_AS_PRECISE} AND (v.ts IS DISTINCT FROM posts.created_at OR v.time_precision <> posts.time_precision))"
+# CASE, not AND: DuckDB evaluates both sides of AND on every row, a CASE branch only where it is reached
+_REDATED = (
+    "CASE WHEN v.ts IS DISTINCT FROM posts.created_at OR v.time_precision <> posts.time_precision "
+    f"THEN {_AS_PRECISE} ELSE FALSE END"
+)
 _UPDATE_POSTS = (
     "UPDATE posts SET "
     + ", ".join(f"{c} = coalesce(v.{c}{'::JSON' if c == 'meta' else ''}, posts.{c})" for c in _UPDATABLE)
