@@ -288,3 +288,19 @@ def test_unscored_parts_say_why(workspace: Workspace, fixtures: Path, tmp_path: 
     for lang, reason in (("en", reasons["cadence"]), ("es", spanish["cadence"])):
         page = render_report(workspace.store, tmp_path / f"report-{lang}.html", lang=lang).read_text(encoding="utf-8")
         assert reason in page.split('id="not-scored"', 1)[1].split("</p>", 1)[0]
+
+
+def test_the_weekly_response_chart_renders_in_both_languages(
+    workspace: Workspace, ibm_sample: Path, tmp_path: Path, browser_page: BrowserPage
+) -> None:
+    workspace.ingest(ibm_sample)
+    workspace.analyze(mode="fast")
+    weeks = [w for w in workspace.conversation()["response_by_week"] if w["turns_old_enough"]]
+    assert len(weeks) > 10  # the sample's conversations span 2018-2020
+    for lang, tick in (("en", "10,080 (1 wk)"), ("es", "10.080 (1 sem)")):
+        page = render_report(workspace.store, tmp_path / f"report-{lang}.html", lang=lang)
+        rendered, errors, _ = _open_in_browser(page, browser_page)
+        assert "response" in rendered and errors == []
+        chart = browser_page.page.locator("[data-chart=response]")
+        assert chart.locator(".bars .point").count() == len(weeks)  # one bar per week with messages to judge
+        assert tick in chart.inner_text()

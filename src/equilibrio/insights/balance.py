@@ -554,6 +554,8 @@ def balance_analysis(
             "response": response,
             "bidirectionality": both,
             "replies_to_unstored_messages": unstored,
+            "response_by_week": conversation["response_by_week"],
+            "response_window_hours": response_window_hours,
         },
         "unanswered_queue": queue,
         "sentiment_by_week": sentiment,

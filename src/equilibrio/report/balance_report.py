@@ -61,6 +61,10 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "value": "value",
         "no_data": "Not enough data for this chart",
         "response": "Conversation health",
+        "response_weekly": "per week, by when the messages arrived",
+        "median_first_response": "median first response (min)",
+        "response_rate_axis": "answered within {hours:g} h",
+        "response_ticks": "1|10|60|600|1,440 (1 d)|10,080 (1 wk)|43,200 (30 d)",
         "attributes": "What content goes with engagement (attribute model)",
         "relative_difference": "difference in interactions vs comparable posts (95% interval)",
         "labelled_posts": "labelled brand posts",
@@ -97,6 +101,10 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "value": "valor",
         "no_data": "No hay datos suficientes para este gráfico",
         "response": "Salud de la conversación",
+        "response_weekly": "por semana, según llegaron los mensajes",
+        "median_first_response": "mediana de primera respuesta (min)",
+        "response_rate_axis": "respondidos en {hours:g} h",
+        "response_ticks": "1|10|60|600|1.440 (1 d)|10.080 (1 sem)|43.200 (30 d)",
         "attributes": "Qué contenido va con la interacción (modelo de atributos)",
         "relative_difference": "diferencia en interacciones frente a publicaciones comparables (intervalo del 95%)",
         "labelled_posts": "publicaciones de la marca etiquetadas",
@@ -217,6 +225,46 @@ def _engagement_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Fig
             marker_color=colour,
         )
     figure.update_layout(barmode="group", yaxis_title=words["median_interactions"])
+    return figure
+
+
+def _response_chart(analysis: dict[str, Any], words: dict[str, str], window_hours: float) -> go.Figure | None:
+    """Per week: the share of messages answered in time (bars) and the median first response (points)."""
+    weeks = [w for w in analysis["conversation"]["response_by_week"] if w["turns_old_enough"]]
+    if len(weeks) < 2:
+        return None
+    figure = go.Figure()
+    figure.add_bar(
+        x=[w["key"] for w in weeks],
+        y=[w["response_rate"] for w in weeks],
+        name=words["response_rate_axis"].format(hours=window_hours),
+        marker_color="#c9e3e8",
+    )
+    # Points, not a line: weeks without messages would be bridged. Response times are heavy-tailed
+    # (minutes to weeks), so their axis is logarithmic; it overlays the bars so they never hide a point.
+    figure.add_scatter(
+        x=[w["key"] for w in weeks],
+        y=[w["median_first_response_minutes"] for w in weeks],
+        mode="markers",
+        name=words["median_first_response"],
+        marker={"color": "#00798c", "size": 7},
+        yaxis="y2",
+    )
+    figure.update_layout(
+        xaxis_title=words["week"],
+        yaxis={"title": words["response_rate_axis"].format(hours=window_hours), "tickformat": ".0%", "range": [0, 1]},
+        yaxis2={
+            "title": words["median_first_response"],
+            "type": "log",
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            # minutes people read at a glance: a minute, ten, an hour, ten hours, a day, a week, a month
+            "tickvals": [1, 10, 60, 600, 1440, 10080, 43200],
+            "ticktext": words["response_ticks"].split("|"),
+        },
+        legend={"orientation": "h", "y": -0.25},
+    )
     return figure
 
 
@@ -374,6 +422,7 @@ def report_html(
             _curve_chart(curves["conversions"], "conversions", words["conversions_axis"], words)
         ),
         "engagement": _embed(_engagement_chart(analysis, words)),
+        "response": _embed(_response_chart(analysis, words, analysis["conversation"]["response_window_hours"])),
         "conversions": _embed(_conversions_chart(analysis, words)),
         "categories": _embed(_category_chart(analysis, words)),
         "attributes": _embed(_attributes_chart(analysis, words, lang)),
