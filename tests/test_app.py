@@ -367,7 +367,7 @@ def test_a_timeline_without_audience_messages_shows_how_fast_its_replies_came(
     state = create_app(workspace).state.equilibrio
     for lang, title, note in (
         ("en", "Median reply time", "1,342 replies to messages not in the store"),
-        ("es", "Mediana del tiempo de respuesta", "1,342 respuestas a mensajes que no están en el almacén"),
+        ("es", "Mediana del tiempo de respuesta", "1.342 respuestas a mensajes que no están en el almacén"),
     ):
         page = state.page(lang)
         assert 'id="unstored-replies"' in page and title in page and note in page

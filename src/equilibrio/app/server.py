@@ -106,6 +106,7 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Promotion share",
         "target": "target",
         "response_rate": "Response rate",
+        "thousands": ",",
         "unstored_title": "Median reply time",
         "unstored_note": "{replies} replies to messages not in the store, timed by their X ids; a response rate "
         "needs the messages themselves",
@@ -159,6 +160,7 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Cuota de promoción",
         "target": "objetivo",
         "response_rate": "Tasa de respuesta",
+        "thousands": ".",
         "unstored_title": "Mediana del tiempo de respuesta",
         "unstored_note": "{replies} respuestas a mensajes que no están en el almacén, medidas por sus ids de X; la "
         "tasa de respuesta necesita los propios mensajes",
