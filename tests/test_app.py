@@ -372,6 +372,9 @@ def test_a_timeline_without_audience_messages_shows_how_fast_its_replies_came(
         page = state.page(lang)
         assert 'id="unstored-replies"' in page and title in page and note in page
         assert f'<div class="big">{unstored["median_minutes"]} min</div>' in page
+        assert (
+            f"· {'2,617' if lang == 'en' else '2.617'} " in page
+        )  # labelled brand posts, grouped as the language does
 
 
 def test_drafts_and_the_queue_answer_while_a_relabel_holds_the_store(
