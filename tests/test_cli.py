@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "equilibrio", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+        [sys.executable, "-m", "equilibrio", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -68,8 +76,10 @@ def test_rejects_command_lists_locations(tmp_path: Path) -> None:
     path.write_text(
         '{"post_id": "1", "platform": "twitter", "account_id": "a", "created_at": "nope"}\n', encoding="utf-8"
     )
-    db = tmp_path / "b.duckdb"
-    run("ingest", path, "--db", db)
+    db = tmp_path / "my store.duckdb"
+    ingested = run("ingest", path, "--db", db, env={"COLUMNS": "400"})
+    # the hint names this store, quoted for the shell, so it can be pasted as it is
+    assert f"equilibrio rejects --db '{db}'" in ingested.stdout
     rows = json.loads(run("rejects", "--db", db, "--json").stdout)
     assert [(r["location"], r["reason"]) for r in rows] == [("line 1", 'unparseable timestamp "nope"')]
 
