@@ -304,3 +304,5 @@ def test_the_weekly_response_chart_renders_in_both_languages(
         chart = browser_page.page.locator("[data-chart=response]")
         assert chart.locator(".bars .point").count() == len(weeks)  # one bar per week with messages to judge
         assert tick in chart.inner_text()
+        rate = workspace.conversation()["response"]["response_rate"]
+        assert f'<td class="num">{rate:.0%}</td>' in page.read_text(encoding="utf-8")  # a share, as a reader says it

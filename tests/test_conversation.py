@@ -365,12 +365,14 @@ def test_replies_to_messages_outside_the_store_are_timed_by_their_ids(
     reason = workspace.balance()["score"]["missing_reasons"]["responsiveness"]
     assert "1,342 replies to messages outside it" in reason and "import the mentions" in reason
     # the report shows the figure in its language
-    for lang, label in (
-        ("en", "median time to those replies (min)"),
-        ("es", "mediana del tiempo hasta esas respuestas"),
+    median = f"{unstored['median_minutes']:.1f}"
+    for lang, label, written in (
+        ("en", "median time to those replies (min)", median),
+        ("es", "mediana del tiempo hasta esas respuestas", median.replace(".", ",")),
     ):
         html = equilibrio.report(workspace, tmp_path / f"report-{lang}.html", lang=lang).read_text(encoding="utf-8")
-        assert f"{label}" in html and f'<td class="num">{unstored["median_minutes"]}</td>' in html
+        assert label in html and f'<td class="num">{written}</td>' in html
+        assert '<td class="num">1,342</td>' in html if lang == "en" else '<td class="num">1.342</td>' in html
 
 
 def test_only_brand_replies_to_dated_unstored_tweets_are_timed(workspace: Workspace, tmp_path: Path) -> None:

@@ -149,6 +149,29 @@ def _term(key: str, lang: Lang) -> str:
     return _TERMS[lang].get(key, key.replace("_", " "))
 
 
+# Conversation figures that are shares: a reader wants "86%", not 0.8567.
+_SHARES: Final = frozenset({"response_rate", "question_response_rate", "joined_share"})
+
+
+def _figure(key: str, value: Any, lang: Lang) -> str:
+    """A table figure as the report's language writes it: shares in %, thousands grouped, "–" for none.
+
+    >>> _figure("response_rate", 0.8567, "en"), _figure("brand_replies", 1535, "es"), _figure("x", 100.4, "es")
+    ('86%', '1.535', '100,4')
+    """
+    if value is None:
+        return "–"
+    if key in _SHARES:
+        text = f"{value:.0%}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
+    if lang == "es":  # 1.535 and 100,4: swap the separators
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
 def _cue_label(name: str, lang: Lang) -> str:
     """A stored cue name as a reader says it ("call_to_buy" -> "call to buy, book or subscribe")."""
     cue = CUES_BY_NAME.get(name)
@@ -435,6 +458,7 @@ def report_html(
         words=words,
         term=lambda key: _term(key, lang),
         cue_label=lambda name: _cue_label(name, lang),
+        figure=lambda key, value: _figure(key, value, lang),
         lang=lang,
         title=title or words["title"],
         plotly_js=_plotly_js(),
