@@ -210,3 +210,25 @@ def test_care_replies_carry_no_commercial_cue(text: str, cue: str) -> None:
 @pytest.mark.parametrize(("text", "cue"), BROADCASTS)
 def test_brand_broadcasts_keep_their_commercial_cue(text: str, cue: str) -> None:
     assert cue in {m.cue for m in find_cues(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "invites"),
+    [
+        # real posts from ../shared/data/brand_posts (the unlabelled pool)
+        (
+            "Never share your contact details publicly on any social media platform as it is a sensitive personal information.",
+            False,
+        ),
+        ("Be careful of fraudsters trying to convince you to share your UPI PIN over the phone. Stay safe", False),
+        # written for this test
+        ("5 tips to keep your account safe: never share your PIN", False),
+        ("Do not share your password with anyone, not even us", False),
+        ("Share your favourite recipe with us!", True),
+        ("We would love you to share your story in the comments", True),
+    ],
+)
+def test_a_security_warning_is_no_invitation_to_reply(text: str, invites: bool) -> None:
+    # "never share your" is a warning, whatever follows; a PIN or password is never the audience's reply
+    assert ("invite_reply" in {m.cue for m in find_cues(text)}) is invites
+    assert find_cues_batch([text] * 64)[0] == find_cues(text)

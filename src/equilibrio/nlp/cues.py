@@ -427,7 +427,9 @@ CUES: tuple[Cue, ...] = (
             "reply with",
             "which (?:one|of)",
             "polls?",
-            "share your",
+            # not a security warning ("never share your PIN", "convince you to share your UPI PIN")
+            "(?<!never )(?<!not )(?<!n't )share your(?! (?:\\w+ )?(?:pin|password|passcode|otp|cvv|card|login"
+            "|credentials|account|bank)s?(?!\\w))",
         ),
     ),
     # --- value ---------------------------------------------------------------------------------
