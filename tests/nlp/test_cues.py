@@ -217,7 +217,8 @@ def test_brand_broadcasts_keep_their_commercial_cue(text: str, cue: str) -> None
     [
         # real posts from ../shared/data/brand_posts (the unlabelled pool)
         (
-            "Never share your contact details publicly on any social media platform as it is a sensitive personal information.",
+            "Never share your contact details publicly on any social media platform as it is a sensitive "
+            "personal information.",
             False,
         ),
         ("Be careful of fraudsters trying to convince you to share your UPI PIN over the phone. Stay safe", False),
