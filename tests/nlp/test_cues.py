@@ -233,3 +233,17 @@ def test_a_security_warning_is_no_invitation_to_reply(text: str, invites: bool) 
     # "never share your" is a warning, whatever follows; a PIN or password is never the audience's reply
     assert ("invite_reply" in {m.cue for m in find_cues(text)}) is invites
     assert find_cues_batch([text] * 64)[0] == find_cues(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "praises"),
+    [
+        ("Estamos orgullosos de ser el banco número 1 de México", True),  # the guideline's "#1 bank", in Spanish
+        ("Somos el número uno en satisfacción", True),
+        ("Consulta el paso número 10 de la guía", False),
+    ],
+)
+def test_number_one_in_figures_is_self_praise_too(text: str, praises: bool) -> None:
+    evidence = [m.evidence.lower() for m in find_cues(text) if m.cue == "self_praise"]
+    assert any(e.startswith("número") for e in evidence) is praises
+    assert find_cues_batch([text] * 64)[0] == find_cues(text)

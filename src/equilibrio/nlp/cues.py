@@ -252,7 +252,7 @@ CUES: tuple[Cue, ...] = (
             "reconocid[oa]s? (?:como|por)",
             "galard[oó]n",
             "galardonad[oa]s?",
-            "n[uú]mero uno",
+            "n[uú]mero (?:uno|1(?!\\d))",
             "n[º°o]\\.? ?1",
             "récord",  # the accent: Spanish "récord" is a feat; "record" alone is also a verb
             "r[eé]cord (?:hist[oó]rico|de ventas|de clientes)",
