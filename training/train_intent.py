@@ -77,10 +77,17 @@ NEIGHBOURS = {"k": 5, "temperature": 0.05, "weight": 1 / 3, "min_similarity": 0.
 # The guideline's "explicit commercial push": offers and discounts, contests, calls to buy/book/sign up.
 # In a reply to a person it takes a call to buy *and* an offer or contest ("EVEN IF it is a reply");
 # no gold post and no IBM care reply has both, so this changes no figure below (docs/evaluation.md).
+# Outside replies, the brand's own giveaway is promotion at any confidence (the guideline lists
+# "contests, giveaways, sweepstakes, 'participa y gana'"); "concurso" and "chance to win" are left to
+# the tiers, since the gold set labels an essay contest and a school-grant contest value. No gold
+# post outside a reply holds these words, so this changes no figure below (docs/evaluation.md).
 PUSH_RULE = CommercialPushRule(
     cues=frozenset({"call_to_buy", "deal", "contest"}),
     below=0.7,
     reply_pushes=(frozenset({"call_to_buy"}), frozenset({"deal", "contest"})),
+    explicit=frozenset(
+        {"participa y gana", "sorteo", "sorteos", "giveaway", "giveaways", "sweepstakes", "enter to win"}
+    ),
 )
 
 

@@ -70,6 +70,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Promotion by the guideline's rule 2: a call to buy with an offer ({evidence}) is promotion even in a "
         "reply to a person.",
     },
+    "push_rule_explicit": {
+        "es": "Promoción por la regla 2 de la guía: un sorteo propio ({evidence}) es promoción aunque el resto del "
+        "texto informe o entretenga.",
+        "en": "Promotion by the guideline's rule 2: a giveaway of your own ({evidence}) is promotion even when the "
+        "rest of the post informs or entertains.",
+    },
     "balanced": {
         "es": "Buen equilibrio: nada que corregir.",
         "en": "Balanced: nothing to fix.",
@@ -177,7 +183,8 @@ def check_draft_text(
     rule = model.commercial_push
     if result.by_push_rule and rule is not None:
         evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
-        key = "push_rule_reply" if rule.pushes([cues])[0] == 2 else "push_rule"  # the rule's own reading of a reply
+        # the rule's own reading of the draft: a reply's call with an offer, an own giveaway, or a close call
+        key = {2: "push_rule_reply", 3: "push_rule_explicit"}.get(int(rule.pushes([cues])[0]), "push_rule")
         details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
     if week is None and store is not None:
         week = brand_week(store)

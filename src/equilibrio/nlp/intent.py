@@ -120,6 +120,7 @@ class IntentModel:
             below=float(rule["below"]),
             unless=frozenset(rule["unless"]),
             reply_pushes=tuple(frozenset(group) for group in rule.get("reply_pushes", [])),  # older files: none
+            explicit=frozenset(rule.get("explicit", [])),  # files before 2026-12-07 (session 18): none
         )
 
     def fast_proba(
@@ -303,37 +304,45 @@ class CommercialPushRule:
     one of these groups (a call to buy *and* an offer: "@ana order now and get 30% off") is
     promotion whatever the tiers say, since they read the leading @handle as conversation with
     confidence. No gold post and no IBM care reply pairs the two (docs/evaluation.md).
+
+    ``explicit`` holds cue evidence (lower case) that is a push whatever the tiers say in a post
+    that is not a reply: the brand's own giveaway ("participa y gana", "sorteo", "giveaway"), which
+    the guideline lists as promotion, while other contest words ("concurso", "chance to win") also
+    name essay contests and school grants that the gold set labels value.
     """
 
     cues: frozenset[str]
     below: float
     unless: frozenset[str] = frozenset({"reply_to_person"})
     reply_pushes: tuple[frozenset[str], ...] = ()
+    explicit: frozenset[str] = frozenset()
 
     def pushes(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.int8]:
         """Per text: 0 no push; 1 a push the rule acts on when the tiers are unsure; 2 a reply
-        that pairs the ``reply_pushes`` cues, on which it acts whatever the tiers say."""
+        that pairs the ``reply_pushes`` cues and 3 a post with ``explicit`` evidence, on both of
+        which it acts whatever the tiers say."""
         strength = np.zeros(len(cues), dtype=np.int8)
         for row, matches in enumerate(cues):
             names = {m.cue for m in matches}
             if not names & self.cues:
                 continue
             if not names & self.unless:
-                strength[row] = 1
+                explicit = any(m.cue in self.cues and m.evidence.lower() in self.explicit for m in matches)
+                strength[row] = 3 if explicit else 1
             elif self.reply_pushes and all(names & group for group in self.reply_pushes):
                 strength[row] = 2
         return strength
 
     def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
         """The rows the rule turns into promotion: not promotion already, and pushing while uncertain
-        (strength 1) or as a reply's explicit push (strength 2).
+        (strength 1) or explicitly (a reply's call with an offer, 2; an own giveaway, 3).
 
         ``pushes`` is :meth:`pushes`'s strength per row (booleans read as 0 / 1).
         """
         strength = np.asarray(pushes, dtype=np.int8)
         promotion = INTENT_LABELS.index("promotion")
         others = np.delete(proba, promotion, axis=1).max(axis=1)
-        acts = ((strength == 1) & (proba.max(axis=1) < self.below)) | (strength == 2)
+        acts = ((strength == 1) & (proba.max(axis=1) < self.below)) | (strength >= 2)
         lifted: npt.NDArray[np.bool_] = acts & (proba[:, promotion] < others)
         return lifted
 
@@ -353,6 +362,7 @@ class CommercialPushRule:
             "below": self.below,
             "unless": sorted(self.unless),
             "reply_pushes": [sorted(group) for group in self.reply_pushes],
+            "explicit": sorted(self.explicit),
         }
 
 
