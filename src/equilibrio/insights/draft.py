@@ -11,7 +11,7 @@ from equilibrio.errors import InputError
 from equilibrio.metrics.content_mix import check_promotion_target, content_mix
 from equilibrio.nlp.brand_examples import intent_model_for
 from equilibrio.nlp.cues import CUES_BY_NAME
-from equilibrio.nlp.intent import IntentModel, Mode
+from equilibrio.nlp.intent import IntentModel, Mode, PushStrength
 from equilibrio.nlp.language import detect_languages
 from equilibrio.store.duck import Store
 
@@ -184,7 +184,9 @@ def check_draft_text(
     if result.by_push_rule and rule is not None:
         evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
         # the rule's own reading of the draft: a reply's call with an offer, an own giveaway, or a close call
-        key = {2: "push_rule_reply", 3: "push_rule_explicit"}.get(int(rule.pushes([cues])[0]), "push_rule")
+        key = {PushStrength.REPLY_OFFER: "push_rule_reply", PushStrength.OWN_GIVEAWAY: "push_rule_explicit"}.get(
+            PushStrength(int(rule.pushes([cues])[0])), "push_rule"
+        )
         details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
     if week is None and store is not None:
         week = brand_week(store)

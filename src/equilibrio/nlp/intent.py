@@ -27,6 +27,7 @@ in the model file and are part of its version.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import itertools
 from collections.abc import Sequence
@@ -289,6 +290,18 @@ PARALLEL_MIN_TEXTS = 10_000
 _PUSH_MARGIN = 1.05
 
 
+class PushStrength(enum.IntEnum):
+    """How a post pushes, as :meth:`CommercialPushRule.pushes` reads it (stored as int8 per row)."""
+
+    NONE = 0
+    CLOSE_CALL = 1
+    """a push the rule acts on only when the tiers are unsure"""
+    REPLY_OFFER = 2
+    """a reply pairing a call to buy with an offer: promotion whatever the tiers say"""
+    OWN_GIVEAWAY = 3
+    """a post (not a reply) with ``explicit`` evidence: promotion whatever the tiers say"""
+
+
 @dataclass(frozen=True)
 class CommercialPushRule:
     """Rule 2 of the guideline: an explicit commercial push makes a post promotion.
@@ -318,9 +331,8 @@ class CommercialPushRule:
     explicit: frozenset[str] = frozenset()
 
     def pushes(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.int8]:
-        """Per text: 0 no push; 1 a push the rule acts on when the tiers are unsure; 2 a reply
-        that pairs the ``reply_pushes`` cues and 3 a post with ``explicit`` evidence, on both of
-        which it acts whatever the tiers say."""
+        """Per text, its :class:`PushStrength`: none; a close call; a reply that pairs the
+        ``reply_pushes`` cues; or a post with ``explicit`` evidence."""
         strength = np.zeros(len(cues), dtype=np.int8)
         for row, matches in enumerate(cues):
             names = {m.cue for m in matches}
@@ -328,9 +340,9 @@ class CommercialPushRule:
                 continue
             if not names & self.unless:
                 explicit = any(m.cue in self.cues and m.evidence.lower() in self.explicit for m in matches)
-                strength[row] = 3 if explicit else 1
+                strength[row] = PushStrength.OWN_GIVEAWAY if explicit else PushStrength.CLOSE_CALL
             elif self.reply_pushes and all(names & group for group in self.reply_pushes):
-                strength[row] = 2
+                strength[row] = PushStrength.REPLY_OFFER
         return strength
 
     def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
@@ -342,7 +354,8 @@ class CommercialPushRule:
         strength = np.asarray(pushes, dtype=np.int8)
         promotion = INTENT_LABELS.index("promotion")
         others = np.delete(proba, promotion, axis=1).max(axis=1)
-        acts = ((strength == 1) & (proba.max(axis=1) < self.below)) | (strength >= 2)
+        close_call = (strength == PushStrength.CLOSE_CALL) & (proba.max(axis=1) < self.below)
+        acts = close_call | (strength >= PushStrength.REPLY_OFFER)  # the explicit readings act whatever the tiers say
         lifted: npt.NDArray[np.bool_] = acts & (proba[:, promotion] < others)
         return lifted
 
