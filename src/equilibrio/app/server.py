@@ -67,7 +67,7 @@ from equilibrio.nlp.brand_examples import (
 )
 from equilibrio.nlp.embeddings import embed
 from equilibrio.nlp.intent import INTENT_LABELS, IntentModel
-from equilibrio.report._jinja import template_environment
+from equilibrio.report._jinja import localized_number, template_environment
 from equilibrio.report.balance_report import report_data, report_html, report_json
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Promotion share",
         "target": "target",
         "response_rate": "Response rate",
-        "thousands": ",",
         "unstored_title": "Median reply time",
         "unstored_note": "{replies} replies to messages not in the store, timed by their X ids; a response rate "
         "needs the messages themselves",
@@ -160,7 +159,6 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "promotion_share": "Cuota de promoción",
         "target": "objetivo",
         "response_rate": "Tasa de respuesta",
-        "thousands": ".",
         "unstored_title": "Mediana del tiempo de respuesta",
         "unstored_note": "{replies} respuestas a mensajes que no están en el almacén, medidas por sus ids de X; la "
         "tasa de respuesta necesita los propios mensajes",
@@ -404,6 +402,7 @@ class EquilibrioApp:
             a=analysis,
             queue=self.inbox(QUEUE_ON_PAGE),
             words=_WORDS[lang],
+            number=lambda value: localized_number(value, lang),
             lang=lang,
             other_lang="es" if lang == "en" else "en",
             stages=_STAGES_ES if lang == "es" else {},

@@ -23,7 +23,7 @@ from equilibrio._version import __version__
 from equilibrio.insights.balance import ATTRIBUTE_NAMES, Lang, Rule, balance_analysis
 from equilibrio.network.graph import AudienceNetwork, build_network
 from equilibrio.nlp.cues import CUES_BY_NAME
-from equilibrio.report._jinja import template_environment
+from equilibrio.report._jinja import localized_number, template_environment
 from equilibrio.store.duck import Store
 
 COLOURS: Final = {"promotion": "#d1495b", "conversation": "#00798c", "value": "#edae49"}
@@ -154,22 +154,12 @@ _SHARES: Final = frozenset({"response_rate", "question_response_rate", "joined_s
 
 
 def _figure(key: str, value: Any, lang: Lang) -> str:
-    """A table figure as the report's language writes it: shares in %, thousands grouped, "–" for none.
+    """A conversation figure as the report's language writes it (shares in %).
 
-    >>> _figure("response_rate", 0.8567, "en"), _figure("brand_replies", 1535, "es"), _figure("x", 100.4, "es")
-    ('86%', '1.535', '100,4')
+    >>> _figure("response_rate", 0.8567, "en"), _figure("brand_replies", 1535, "es")
+    ('86%', '1.535')
     """
-    if value is None:
-        return "–"
-    if key in _SHARES:
-        text = f"{value:.0%}"
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
-    if lang == "es":  # 1.535 and 100,4: swap the separators
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return localized_number(value, lang, share=key in _SHARES)
 
 
 def _cue_label(name: str, lang: Lang) -> str:
