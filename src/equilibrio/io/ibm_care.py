@@ -66,25 +66,13 @@ def _turn_row(turn: Mapping[str, Any], company: str, session: str, previous_othe
     }
 
 
-def closing_time(closing: Mapping[str, Any], header: Mapping[str, Any]) -> datetime:
-    """When the agentURL turn was posted: by its tweet id, else by the header."""
+def closing_time(closing: Mapping[str, Any], header: Mapping[str, Any]) -> tuple[datetime, bool]:
+    """When the agentURL turn was posted, and whether its tweet id said so (else the header did)."""
     posted = snowflake_time(str(closing.get("tweet_ID") or ""))
     if posted is not None:
-        return posted
+        return posted, True
     started = datetime.fromisoformat(str(required(header, "conversationDateTime")).replace("Z", "+00:00"))
-    return started + parse_duration(str(required(header, "duration")))
-
-
-def _closing_row(
-    closing: Mapping[str, Any], header: Mapping[str, Any], company: str, session: str, previous: str | None
-) -> dict[str, Any]:
-    turn = {
-        "agent": company,
-        "tweet_ID": closing.get("tweet_ID"),
-        "message": closing.get("url_utterance"),
-        "datetime": closing_time(closing, header).isoformat(),
-    }
-    return _turn_row(turn, company, session, previous)
+    return started + parse_duration(str(required(header, "duration"))), False
 
 
 class IbmCustomerCareImporter:
@@ -95,10 +83,24 @@ class IbmCustomerCareImporter:
         return b'"dialogContent"' in head or b'"dialogHeader"' in head or b'"agentURL"' in head
 
     @staticmethod
-    def _closing_row_counted(source: Source, closing: Mapping[str, Any], *context: Any) -> dict[str, Any]:
+    def _closing_row(
+        source: Source,
+        closing: Mapping[str, Any],
+        header: Mapping[str, Any],
+        company: str,
+        session: str,
+        previous: str | None,
+    ) -> dict[str, Any]:
         """The closing turn's row; those the header had to date are counted in the ingest's notes."""
-        row = _closing_row(closing, *context)
-        if snowflake_time(str(closing.get("tweet_ID") or "")) is None:
+        posted, by_id = closing_time(closing, header)
+        turn = {
+            "agent": company,
+            "tweet_ID": closing.get("tweet_ID"),
+            "message": closing.get("url_utterance"),
+            "datetime": posted.isoformat(),
+        }
+        row = _turn_row(turn, company, session, previous)
+        if not by_id:
             source.tally("closing agent turns without a dated tweet id, dated by the header's duration")
         return row
 
@@ -134,7 +136,7 @@ class IbmCustomerCareImporter:
             if isinstance(closing, dict):
                 builder.add(
                     f"conversation {number} ({session}), closing agent turn",
-                    self._closing_row_counted,
+                    self._closing_row,
                     source,
                     closing,
                     header,

@@ -241,16 +241,18 @@ def _engagement_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Fig
     return figure
 
 
-def _response_chart(analysis: dict[str, Any], words: dict[str, str], window_hours: float) -> go.Figure | None:
+def _response_chart(analysis: dict[str, Any], words: dict[str, str]) -> go.Figure | None:
     """Per week: the share of messages answered in time (bars) and the median first response (points)."""
-    weeks = [w for w in analysis["conversation"]["response_by_week"] if w["turns_old_enough"]]
+    conversation = analysis["conversation"]
+    weeks = [w for w in conversation["response_by_week"] if w["turns_old_enough"]]
     if len(weeks) < 2:
         return None
+    answered = words["response_rate_axis"].format(hours=conversation["response_window_hours"])
     figure = go.Figure()
     figure.add_bar(
         x=[w["key"] for w in weeks],
         y=[w["response_rate"] for w in weeks],
-        name=words["response_rate_axis"].format(hours=window_hours),
+        name=answered,
         marker_color="#c9e3e8",
     )
     # Points, not a line: weeks without messages would be bridged. Response times are heavy-tailed
@@ -265,7 +267,7 @@ def _response_chart(analysis: dict[str, Any], words: dict[str, str], window_hour
     )
     figure.update_layout(
         xaxis_title=words["week"],
-        yaxis={"title": words["response_rate_axis"].format(hours=window_hours), "tickformat": ".0%", "range": [0, 1]},
+        yaxis={"title": answered, "tickformat": ".0%", "range": [0, 1]},
         yaxis2={
             "title": words["median_first_response"],
             "type": "log",
@@ -435,7 +437,7 @@ def report_html(
             _curve_chart(curves["conversions"], "conversions", words["conversions_axis"], words)
         ),
         "engagement": _embed(_engagement_chart(analysis, words)),
-        "response": _embed(_response_chart(analysis, words, analysis["conversation"]["response_window_hours"])),
+        "response": _embed(_response_chart(analysis, words)),
         "conversions": _embed(_conversions_chart(analysis, words)),
         "categories": _embed(_category_chart(analysis, words)),
         "attributes": _embed(_attributes_chart(analysis, words, lang)),
