@@ -13,7 +13,7 @@ conversation examples with a sample weight, for the fast tier and the e5 regress
 the neighbours' vote, which stays gold only). Printed per weight:
 
 - macro-F1 es / en out of fold on dev_gold, folds at random and with each organisation held out
-  (seed 0), for the fast and the accurate tier, with the commercial-push rule, as train_intent.py;
+  (seed 0), for the fast and the accurate tier, with the guideline's rules, as train_intent.py;
 - on the brand replies of ``test.json`` (never used for training here), the share each tier,
   trained on all of dev_gold plus the weak examples, labels conversation.
 
@@ -31,7 +31,6 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.features import accurate_features, fast_features
 from equilibrio.nlp.intent import INTENT_LABELS
 from equilibrio.store.duck import Store
@@ -79,11 +78,10 @@ def main() -> None:
         weak[name] = {
             "fast": fast_features(texts, langs),
             "accurate": accurate_features(embeddings, texts, langs),
-            "pushes": recipe.PUSH_RULE.pushes(find_cues_batch(texts)),
         }
     n_weak = len(care_train)
     weak_y = np.full(n_weak, CONVERSATION)
-    pushes = recipe.PUSH_RULE.pushes(find_cues_batch(data.texts))
+    readings = recipe.rule_readings(data.texts)
     strata = [f"{r['lang']}-{r['label']}" for r in data.gold]
     groups = [organisation(r["account"]) for r in data.gold]
     schemes = {
@@ -116,7 +114,7 @@ def main() -> None:
             fast_p, embedded_p = recipe._calibrated(logits["fast"], y), recipe._calibrated(logits["accurate"], y)
             accurate_p = recipe._with_vote((fast_p + embedded_p) / 2, votes, gate, y)[0]
             for tier, proba in (("fast", fast_p), ("accurate", accurate_p)):
-                final = recipe.PUSH_RULE.apply(proba, pushes)
+                final = recipe.apply_rules(proba, readings)
                 es, en = (recipe._macro_f1(y[language == lang], final[language == lang]) for lang in ("es", "en"))
                 line.append(f"{scheme} {tier} {es:.3f} / {en:.3f}")
         everything = np.arange(len(y))

@@ -7,7 +7,8 @@ no training set:
 
 1. ``guideline_examples.jsonl`` (52 short posts paraphrasing GUIDELINE.md's examples) added to
    every training fold at weight 0, 1 or 3;
-2. the commercial-push rule ``train_intent.PUSH_RULE`` applied to the tiers' probabilities.
+2. the guideline's rules (``train_intent.apply_rules``: commercial push, invitation to reply) applied
+   to the tiers' probabilities.
 
     python training/intent_draft_experiment.py
 
@@ -27,9 +28,8 @@ import scipy.sparse as sp
 from intent_experiment import LABELS, gold_matrices, report  # type: ignore[import-not-found]
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from train_intent import ACCURATE_C, FAST_C, PUSH_RULE  # type: ignore[import-not-found]
+from train_intent import ACCURATE_C, FAST_C, apply_rules, rule_readings  # type: ignore[import-not-found]
 
-from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.embeddings import embed
 from equilibrio.nlp.features import accurate_features, fast_features
 
@@ -79,8 +79,8 @@ def main() -> None:
     draft_y = np.array([LABELS.index(label) for label, _, _ in DRAFTS])
     draft_fast = fast_features(draft_texts, draft_langs)
     draft_accurate = accurate_features(embed(draft_texts), draft_texts, draft_langs)
-    gold_pushes = PUSH_RULE.pushes(find_cues_batch(texts))
-    draft_pushes = PUSH_RULE.pushes(find_cues_batch(draft_texts))
+    gold_readings = rule_readings(texts)
+    draft_readings = rule_readings(draft_texts)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(texts, strata))
 
     def with_examples(x: object, extra: object, rows: np.ndarray, weight: float) -> tuple[object, np.ndarray, object]:
@@ -105,11 +105,11 @@ def main() -> None:
         draft_fast_p = fast_model.predict_proba(draft_fast)
         draft_accurate_p = (draft_fast_p + accurate_model.predict_proba(draft_accurate)) / 2
         for rule in (False, True):
-            name = f"examples weight {weight:g}" + (" + push rule" if rule else "")
+            name = f"examples weight {weight:g}" + (" + guideline rules" if rule else "")
             tiers = (("fast", fast_oof, draft_fast_p), ("accurate", (fast_oof + accurate_oof) / 2, draft_accurate_p))
             for tier, oof, drafts in tiers:
                 if rule:
-                    oof, drafts = PUSH_RULE.apply(oof, gold_pushes), PUSH_RULE.apply(drafts, draft_pushes)
+                    oof, drafts = apply_rules(oof, gold_readings), apply_rules(drafts, draft_readings)
                 report(f"{name}, {tier}", gold, oof)
                 wrong = [draft_texts[i] for i in np.flatnonzero(drafts.argmax(1) != draft_y)]
                 print(f"    drafts right {len(DRAFTS) - len(wrong)}/{len(DRAFTS)}; wrong: {wrong}", flush=True)

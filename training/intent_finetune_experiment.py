@@ -13,7 +13,7 @@ each post is scored by the model of the fold that held it out. About 3.5 minutes
 
 Folds: ``random:SEED`` are train_intent.py's (stratified by language and label), and
 ``organisation:SEED`` are intent_grouped_cv.py's (no organisation on both sides). Printed,
-macro-F1 es / en with the commercial-push rule applied, temperatures fitted out of fold:
+macro-F1 es / en with the guideline's rules applied, temperatures fitted out of fold:
 the fine-tuned model alone, the fast tier, the shipped accurate tier, and the fine-tuned model
 in place of (or beside) the e5 logistic regression in the accurate tier's blend, vote included.
 Results: docs/evaluation.md.
@@ -36,7 +36,6 @@ import train_intent as recipe
 from e5_torch import E5Encoder
 from intent_grouped_cv import GoldArrays, organisation, tiers_out_of_fold
 
-from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.text import normalize_for_model
 
 CACHE = Path(__file__).parent / "_cache"
@@ -112,10 +111,10 @@ def main() -> None:
 
     data = GoldArrays.load()
     y, language = data.y, np.array(data.langs)
-    pushes = recipe.PUSH_RULE.pushes(find_cues_batch(data.texts))
+    readings = recipe.rule_readings(data.texts)
 
     def scores(proba: np.ndarray) -> str:
-        final = recipe.PUSH_RULE.apply(proba, pushes)
+        final = recipe.apply_rules(proba, readings)
         es, en = (recipe._macro_f1(y[language == lang], final[language == lang]) for lang in ("es", "en"))
         return f"{es:.3f} / {en:.3f}"
 

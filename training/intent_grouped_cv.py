@@ -16,7 +16,8 @@ Every recipe is train_intent.py's, with its settings, fitted on each training fo
 are fitted on the out-of-fold predictions as there. Printed per fold seed, macro-F1 es / en:
 the fast tier, the e5 logistic regression alone, the accurate tier without the vote, with the vote
 for every post (the recipe before the similarity gate) and as shipped (the vote only for posts
-close to a labelled one). The commercial-push rule is applied to all. Results: docs/evaluation.md.
+close to a labelled one). The guideline's rules (commercial push, invitation to reply) are applied
+to all. Results: docs/evaluation.md.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from equilibrio.nlp.cues import find_cues_batch
 from equilibrio.nlp.intent import INTENT_LABELS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -113,7 +113,7 @@ def main() -> None:
     }
     print(f"{len(set(groups))} {args.groups}s: es {len(by_language['es'])}, en {len(by_language['en'])}")
     strata = [f"{r['lang']}-{r['label']}" for r in gold]
-    pushes = recipe.PUSH_RULE.pushes(find_cues_batch(texts))
+    readings = recipe.rule_readings(texts)
     every_post = float(recipe.NEIGHBOURS["weight"])
 
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -132,7 +132,7 @@ def main() -> None:
         }
         scores = []
         for name, proba in recipes.items():
-            final = recipe.PUSH_RULE.apply(proba, pushes)
+            final = recipe.apply_rules(proba, readings)
             es, en = (recipe._macro_f1(y[language == lang], final[language == lang]) for lang in ("es", "en"))
             scores.append(f"{name} {es:.3f} / {en:.3f}")
         print(f"seed {seed} (vote for {(gated > 0).mean():.0%}): " + " | ".join(scores), flush=True)

@@ -236,6 +236,51 @@ def test_a_security_warning_is_no_invitation_to_reply(text: str, invites: bool) 
 
 
 @pytest.mark.parametrize(
+    ("text", "invites"),
+    [
+        # real broadcasts from the unlabelled pool (../shared/data/brand_posts)
+        ("Tell us in the comments! #TGIT <hyperlink>", True),
+        ("Currently playing all of these songs in a loop 🎧  Which one is your fave? 👇 #SpotifyCharts", True),
+        ("It's #CaptionFriday! Help us caption this photo! <hyperlink>", True),
+        ("Tag your scuba sisters that make every dive the BEST! #padiwomen <hyperlink>", True),
+        ("Senate palace in Abuja goes viral. Here is what she had to tell us <hyperlink>", False),
+        ("Strive for good deeds, even the small ones, you never know which one will get you into paradise.", False),
+        ("Nevada Independent/<mention> poll: 45% of likely Nevada voters support <mention>", False),
+        ("Brexit Party SOARS in latest European polls while May's Conservatives drop to FIFTH place", False),
+        ("Saber cuándo te va a llegar una transferencia es mucho más fácil de lo que piensas.", False),
+        # written for this test
+        ("¿Cuál es tu plan para el puente? Cuéntanoslo en los comentarios", True),
+        ("¿Y tú? ¿Qué prefieres, playa o montaña?", True),
+        ("Vote for your favourite flavour in our poll!", True),
+        ("Leave your answer below 👇", True),
+    ],
+)
+def test_an_invitation_to_reply_is_asked_of_the_audience(text: str, invites: bool) -> None:
+    # The guideline's rule 3 acts on this cue, so a report of what someone told, an election's poll or
+    # a clause ("lo que piensas") must not read as an invitation.
+    assert ("invite_reply" in {m.cue for m in find_cues(text)}) is invites
+    assert find_cues_batch([text] * 64)[0] == find_cues(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "found"),
+    [
+        ("5 ways to save money on groceries this month", "deal", False),
+        ("5 ways to save money on groceries this month", "tip", True),
+        ("3 pasos para ahorrar en tu súper", "tip", True),
+        ("Save 20% on your first order", "deal", True),
+        ("@john our premium plan is 50% off this week, upgrade now!", "call_to_buy", True),
+        # real: ../shared/data/brand_posts/en_brand_accounts_2018_2023.csv
+        ("It takes only zero naira to open an account with Zenith Bank today!", "call_to_buy", True),
+        ("Conoce nuestra nueva colección de otoño", "product_pitch", True),
+    ],
+)
+def test_how_to_lists_offers_and_launches(text: str, cue: str, found: bool) -> None:
+    assert (cue in {m.cue for m in find_cues(text)}) is found
+    assert find_cues_batch([text] * 64)[0] == find_cues(text)
+
+
+@pytest.mark.parametrize(
     ("text", "praises"),
     [
         ("Estamos orgullosos de ser el banco número 1 de México", True),  # the guideline's "#1 bank", in Spanish

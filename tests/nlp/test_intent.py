@@ -114,6 +114,51 @@ def test_commercial_push_rule_lifts_only_uncertain_posts_that_push() -> None:
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
+        # real broadcasts from the unlabelled pool (before the rule, "Tell us in the comments! #TGIT" was value at 86 %)
+        ("Tell us in the comments! #TGIT <hyperlink>", "en"),
+        ("Here's the answer! Let us know in the comments section if you got it right! #WorldWaterDay", "en"),
+        # drafts
+        ("How do you take your coffee? Tell us below ☕", "en"),
+        ("Hoy es el Día del Café ☕ ¿Cómo lo tomas tú? Te leemos", "es"),
+        ("Etiqueta a un amigo con el que compartirías esta pizza 🍕", "es"),
+    ],
+)
+def test_an_explicit_invitation_to_reply_is_conversation(text: str, lang: str) -> None:
+    # The guideline's rule 3 comes before value (rule 4); the tiers, which learned conversation from
+    # replies, put value first for each of these.
+    without_rule = dataclasses.replace(MODEL, meta={k: v for k, v in MODEL.meta.items() if k != "invitation"})
+    assert without_rule.classify([text], [lang], mode="routed")[0].label == "value"
+    routed = MODEL.classify([text], [lang], mode="routed")[0]
+    assert routed.label == "conversation" and routed.by_invitation_rule and not routed.by_push_rule
+    reason = equilibrio.check_draft(text).details["decided_by"]
+    assert ("por la regla 3 de la guía" if lang == "es" else "by the guideline's rule 3") in reason
+
+
+def test_the_invitation_rule_yields_to_a_push_and_to_a_sure_promotion() -> None:
+    rule = MODEL.invitation
+    assert rule is not None and "invite_reply" in rule.cues
+    texts = [
+        "Tell us your favourite flavour and get 20% off your next order",  # a push cue: rule 2's, not rule 3's
+        "Tell us what you think of it",
+    ]
+    assert list(rule.invites(find_cues_batch(texts))) == [False, True]
+    conversation, value = INTENT_LABELS.index("conversation"), INTENT_LABELS.index("value")
+    proba = np.array([[0.55, 0.1, 0.35], [0.8, 0.05, 0.15], [0.05, 0.05, 0.9], [0.1, 0.6, 0.3]])
+    decided = rule.apply(proba, np.array([True, True, True, True]))
+    assert decided[0].argmax() == conversation  # an unsure promotion yields
+    assert np.array_equal(decided[1], proba[1])  # a sure one does not: it reads a push no cue names
+    assert decided[2].argmax() == conversation  # value yields at any confidence: rule 3 comes first
+    assert np.array_equal(decided[3], proba[3])
+    assert decided[2, conversation] - decided[2, value] < 0.05  # the probabilities still say the tiers disagreed
+    assert np.array_equal(rule.apply(proba, np.zeros(4, dtype=bool)), proba)
+    # model files written before the rule have none
+    older = dataclasses.replace(MODEL, meta={k: v for k, v in MODEL.meta.items() if k != "invitation"})
+    assert older.invitation is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
         ("@john Great news: order now and get 30% off with code SPRING30", "en"),
         ("@ana ¡Descarga la app y obtén 20% de descuento en tu primera compra!", "es"),
         # A real Citibanamex reply (../shared/data/brand_posts/es_citibanamex_2021.csv).

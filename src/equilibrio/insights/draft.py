@@ -76,6 +76,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Promotion by the guideline's rule 2: a giveaway of your own ({evidence}) is promotion even when the "
         "rest of the post informs or entertains.",
     },
+    "invitation_rule": {
+        "es": "Conversación por la regla 3 de la guía: invita a responder ({evidence}) sin empuje comercial.",
+        "en": "Conversation by the guideline's rule 3: it invites replies ({evidence}) and pushes nothing.",
+    },
     "balanced": {
         "es": "Buen equilibrio: nada que corregir.",
         "en": "Balanced: nothing to fix.",
@@ -188,6 +192,10 @@ def check_draft_text(
             PushStrength(int(rule.pushes([cues])[0])), "push_rule"
         )
         details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
+    invitation = model.invitation
+    if result.by_invitation_rule and invitation is not None:
+        evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in invitation.cues)
+        details["decided_by"] = _MESSAGES["invitation_rule"][message_lang].format(evidence=evidence)
     if week is None and store is not None:
         week = brand_week(store)
     if week is not None:

@@ -118,7 +118,9 @@ CUES: tuple[Cue, ...] = (
             "#sale",
             "deals?",
             "offers?",
-            r"save (?:up to|\d|\$|€|£|big|more|money|on|with|when)",  # not "save your data"
+            # not "save your data", nor the how-to of a tip ("5 ways to save money on groceries")
+            r"(?<!ways to )(?<!how to )(?<!tips to )save "
+            r"(?:up to|\d[\d.,]*\s?%?|[$€£]\s?\d[\d.,]*|big|more|money|on|with|when)",
             "savings",
             "free shipping",
             "promo codes?",
@@ -203,6 +205,8 @@ CUES: tuple[Cue, ...] = (
             "schedule a test drive",
             "test drive",
             "apply (?:now|today)",
+            "upgrade (?:now|today)",
+            "open an? (?:new |free )?(?:\\w+ )?account",  # the English of "abre tu cuenta"
             "link in bio",
             "tap the link",
             "grab (?:yours|one)",
@@ -218,8 +222,10 @@ CUES: tuple[Cue, ...] = (
         "anuncio de producto",
         "product announcement",
         _words(
+            # the Spanish of "new model / product / menu / app / card / feature / collection / flavour"
             "(?:nuev[oa]s?|lanzamos|hemos lanzado|presentamos) "
-            "(?:tarjeta|app|servicio|producto|modelo|seguro|cuenta|cr[eé]dito)s?",
+            "(?:tarjeta|app|servicio|producto|modelo|seguro|cuenta|cr[eé]dito|colecci[oó]n|sabor|men[uú]"
+            "|funci[oó]n|funcionalidad)(?:e?s)?",
             "lanzamos",
             "hemos lanzado",
             "ya est[aá] aqu[ií]",
@@ -416,17 +422,40 @@ CUES: tuple[Cue, ...] = (
             "dinos",
             "com[eé]ntanos",
             "d[eé]janos (?:tu|en|saber)",
-            "qu[eé] (?:opinas|piensas|prefieres|har[ií]as)",
+            # asked, not told: "¿qué opinas?", "y tú qué piensas", but not "más fácil de lo que piensas"
+            "(?:¿ ?que|qué) (?:opinas|piensas|prefieres|har[ií]as)",
             "encuesta",
             "responde",
-            "tell us",
+            "(?:en|a) (?:los|tus) comentarios",
+            "te leemos",
+            "queremos (?:saber|leerte|escucharte)",
+            "nos encantar[ií]a (?:saber|leerte|escucharte)",
+            "etiqueta a (?:un|una|tu|alguien)",
+            "menciona a (?:un|una|tu|alguien)",
+            "vota por tu",
+            "¿y t[uú]\\?",
+            # "tell us in the comments", not a report of what someone told ("here is what she had to tell us")
+            "(?<!to )(?<!will )(?<!would )(?<!could )(?<!can )(?<!'ll )tell us",
             "let us know",
-            "comment below",
+            "comment (?:below|with|which|if|your)",
+            "in the comments",
+            "(?:drop|leave) (?:it|them|yours|a comment|your [\\w#]+(?: [\\w#]+)?) (?:below|here)",
+            "tag (?:a|your|someone|somebody)",
+            "we(?:'d| would) love to hear",
+            "we want to hear from you",
+            "vote for your",
+            "caption this",
+            "(?<!to )fill in the blanks?",  # asked, not "we're left to fill in the blanks"
             "what'?s your",
             "what do you think",
             "reply with",
-            "which (?:one|of)",
-            "polls?",
+            # a question put to the audience ("Which one would you choose?"), not a clause ("you never
+            # know which one will")
+            "which (?:one|of)(?=[^.!?\\n]{0,60}\\?)",
+            # the brand's own poll, not an election's ("latest European polls", "coaches poll")
+            "(?:our|this|today's) poll",
+            "poll below",
+            "(?:take|answer|vote in) (?:our|the|this) poll",
             # not a security warning ("never share your PIN", "convince you to share your UPI PIN")
             "(?<!never )(?<!not )(?<!n't )share your(?! (?:\\w+ )?(?:pin|password|passcode|otp|cvv|card|login"
             "|credentials|account|bank)s?(?!\\w))",
@@ -488,6 +517,9 @@ CUES: tuple[Cue, ...] = (
             "paso a paso",
             "educaci[oó]n financiera",
             "how to",
+            # a how-to list ("5 ways to save money", "3 pasos para ahorrar")
+            "(?:\\d+|three|four|five|six|seven|eight|nine|ten) (?:ways|steps|things|ideas|tricks|hacks) (?:to|for)",
+            "(?:\\d+|tres|cuatro|cinco|seis|siete|ocho|nueve|diez) (?:formas|maneras|pasos|ideas|trucos) (?:de|para)",
             "did you know",
             "here'?s how",
             "guide",

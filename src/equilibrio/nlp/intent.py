@@ -21,8 +21,10 @@ sits among many other words; on a short draft ("Reserva ya tu mesa") they can he
 labels. So when the final probabilities are uncertain (top below the model's
 ``commercial_push["below"]``) and such a cue is present, promotion is lifted just above the
 top label; in a reply to a person only when it pairs a call to buy with an offer, and then
-whatever the tiers say (see :class:`CommercialPushRule`). The rule's cues and threshold are stored
-in the model file and are part of its version.
+whatever the tiers say (see :class:`CommercialPushRule`). Then rule 3: a post that explicitly
+invites replies ("Tell us below", "¿Qué opinas?") and pushes nothing is conversation, which the
+tiers rarely say of a post that is not a reply (see :class:`InvitationRule`). The rules' cues and
+thresholds are stored in the model file and are part of its version.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +65,8 @@ class IntentResult:
     cues: list[CueMatch] = field(default_factory=list)
     by_push_rule: bool = False
     """True when the guideline's commercial-push rule, not the tiers, made this post promotion."""
+    by_invitation_rule: bool = False
+    """True when the guideline's rule 3 (an explicit invitation to reply), not the tiers, made it conversation."""
 
     def supporting_cues(self) -> list[CueMatch]:
         """The cues that argue for the chosen label (the "why")."""
@@ -124,6 +128,18 @@ class IntentModel:
             explicit=frozenset(rule.get("explicit", [])),  # files before 2026-12-07 (session 18): none
         )
 
+    @property
+    def invitation(self) -> InvitationRule | None:
+        """The guideline's rule 3 as this model applies it; None for model files written before it."""
+        rule = self.meta.get("invitation")
+        if not isinstance(rule, dict):
+            return None
+        return InvitationRule(
+            cues=frozenset(rule["cues"]),
+            unless=frozenset(rule["unless"]),
+            promotion_below=float(rule["promotion_below"]),
+        )
+
     def fast_proba(
         self,
         texts: Sequence[str],
@@ -146,18 +162,20 @@ class IntentModel:
         langs: Sequence[str],
         cues: Sequence[Sequence[CueMatch]] | None,
         workers: int,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
-        """Fast-tier probabilities and, per text, the strength of its explicit commercial push (0: none)."""
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+        """Fast-tier probabilities and, per text, the strength of its explicit commercial push (0: none)
+        and whether it explicitly invites replies (:meth:`InvitationRule.invites`)."""
         if not texts:
-            return np.zeros((0, len(INTENT_LABELS))), np.zeros(0, dtype=np.int8)
+            return np.zeros((0, len(INTENT_LABELS))), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.bool_)
         if workers > 1 and cues is None and len(texts) >= PARALLEL_MIN_TEXTS:
             return _parallel_fast_scores(self, texts, langs, workers)
         if cues is None:
             cues = find_cues_batch(texts)
         logits = fast_features(texts, langs, cues) @ self.fast_coef.T + self.fast_intercept
-        rule = self.commercial_push
-        pushes = rule.pushes(cues) if rule else np.zeros(len(texts), dtype=np.int8)
-        return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature), pushes
+        push_rule, invitation = self.commercial_push, self.invitation
+        pushes = push_rule.pushes(cues) if push_rule else np.zeros(len(texts), dtype=np.int8)
+        invites = invitation.invites(cues) if invitation else np.zeros(len(texts), dtype=np.bool_)
+        return softmax(np.asarray(logits, dtype=np.float64) / self.fast_temperature), pushes, invites
 
     def accurate_proba(
         self,
@@ -227,8 +245,8 @@ class IntentModel:
         ``cues`` are the texts' :func:`find_cues` matches when the caller already has them;
         ``workers`` as in :meth:`fast_proba`.
         """
-        proba, tiers, _ = self._decide(texts, langs, mode, cues, workers)
-        return proba, tiers
+        decision = self._decide(texts, langs, mode, cues, workers)
+        return decision.proba, decision.tiers
 
     def _decide(
         self,
@@ -237,11 +255,11 @@ class IntentModel:
         mode: Mode,
         cues: Sequence[Sequence[CueMatch]] | None,
         workers: int,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.str_], npt.NDArray[np.bool_]]:
-        """:meth:`predict_proba`, plus the rows the commercial-push rule made promotion."""
+    ) -> _Decision:
+        """:meth:`predict_proba`, plus the rows each of the guideline's rules decided."""
         if mode not in MODES:
             raise ConfigurationError(f"unknown intent mode {mode!r}; choose one of {', '.join(MODES)}")
-        proba, pushes = self._fast_scores(texts, langs, cues, workers)
+        proba, pushes, invites = self._fast_scores(texts, langs, cues, workers)
         tiers = np.full(len(texts), "fast", dtype="<U8")
         routed = (
             rows_for_accurate_tier(proba, mode, self.route_threshold) if mode != "fast" else np.zeros(0, dtype=np.intp)
@@ -254,11 +272,15 @@ class IntentModel:
                 None if cues is None else [cues[i] for i in routed],
             )
             tiers[routed] = "accurate"
-        rule = self.commercial_push
-        if rule is None:
-            return proba, tiers, np.zeros(len(texts), dtype=bool)
-        lifted = rule.lifts(proba, pushes)
-        return _lift_promotion(proba, lifted), tiers, lifted
+        pushed = invited = np.zeros(len(texts), dtype=np.bool_)
+        if (push_rule := self.commercial_push) is not None:
+            pushed = push_rule.lifts(proba, pushes)
+            proba = _lift(proba, pushed, "promotion")
+        if (invitation := self.invitation) is not None:
+            # disjoint from the pushed rows: an invitation counts only where no push cue is present
+            invited = invitation.lifts(proba, invites)
+            proba = _lift(proba, invited, "conversation")
+        return _Decision(proba, tiers, pushed, invited)
 
     def classify(self, texts: Sequence[str], langs: Sequence[str], mode: Mode = "routed") -> list[IntentResult]:
         """Label, probabilities, tier and cues for each text.
@@ -268,26 +290,38 @@ class IntentModel:
         'conversation'
         """
         cues = find_cues_batch(texts)
-        proba, tiers, lifted = self._decide(texts, langs, mode, cues, 1)
+        decision = self._decide(texts, langs, mode, cues, 1)
         results = []
-        for matches, row, tier, by_rule in zip(cues, proba, tiers, lifted, strict=True):
+        for matches, row, tier, pushed, invited in zip(
+            cues, decision.proba, decision.tiers, decision.pushed, decision.invited, strict=True
+        ):
             results.append(
                 IntentResult(
                     label=INTENT_LABELS[int(row.argmax())],
                     probabilities={label: round(float(p), 4) for label, p in zip(INTENT_LABELS, row, strict=True)},
                     tier=str(tier),
                     cues=matches,
-                    by_push_rule=bool(by_rule),
+                    by_push_rule=bool(pushed),
+                    by_invitation_rule=bool(invited),
                 )
             )
         return results
 
 
+class _Decision(NamedTuple):
+    proba: npt.NDArray[np.float64]
+    tiers: npt.NDArray[np.str_]
+    pushed: npt.NDArray[np.bool_]
+    """rows the commercial-push rule made promotion"""
+    invited: npt.NDArray[np.bool_]
+    """rows the invitation rule made conversation"""
+
+
 PARALLEL_MIN_TEXTS = 10_000
 
-# How far above the top label the rule lifts promotion (a ratio of probabilities): just enough
-# to decide, so the probabilities still say the model itself was unsure.
-_PUSH_MARGIN = 1.05
+# How far above the top label a rule lifts its label (a ratio of probabilities): just enough to
+# decide, so the probabilities still say the model itself was unsure.
+_LIFT_MARGIN = 1.05
 
 
 class PushStrength(enum.IntEnum):
@@ -366,7 +400,7 @@ class CommercialPushRule:
         >>> rule.apply(np.array([[0.2, 0.3, 0.5]]), np.array([True])).round(3).tolist()
         [[0.396, 0.226, 0.377]]
         """
-        return _lift_promotion(proba, self.lifts(proba, pushes))
+        return _lift(proba, self.lifts(proba, pushes), "promotion")
 
     def as_meta(self) -> dict[str, Any]:
         """The rule as a model file stores it (read back by ``IntentModel.commercial_push``)."""
@@ -379,13 +413,61 @@ class CommercialPushRule:
         }
 
 
-def _lift_promotion(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-    """``proba`` with promotion just above the top other label on ``rows``, renormalised."""
+@dataclass(frozen=True)
+class InvitationRule:
+    """Rule 3 of the guideline: a post that explicitly invites replies ("Tell us in the comments",
+    "¿Qué opinas?", "Vote in our poll") and makes no commercial push is conversation.
+
+    The tiers learned conversation almost only from replies (the gold set's broadcasts that
+    invite replies are a handful), so they call such a broadcast value, often with confidence:
+    "Tell us in the comments! #TGIT" is value at 86 %. Rule 3 comes before value (rule 4), so the
+    invitation wins over value whatever the tiers say. It comes after rule 2, so it never acts on a
+    post with one of the ``unless`` cues (a price, an offer, a call to buy, a product pitch,
+    self-praise: the tiers weigh those), and it overrules the tiers' promotion only below
+    ``promotion_below``: a promotion they are sure of reads a push no cue names ("The new Audi A1
+    has been revealed. What do you think?").
+    """
+
+    cues: frozenset[str]
+    unless: frozenset[str]
+    promotion_below: float
+
+    def invites(self, cues: Sequence[Sequence[CueMatch]]) -> npt.NDArray[np.bool_]:
+        """Per text: one of ``cues`` and none of ``unless``."""
+        names = ({m.cue for m in matches} for matches in cues)
+        return np.fromiter(
+            (bool(found & self.cues) and not found & self.unless for found in names), dtype=np.bool_, count=len(cues)
+        )
+
+    def lifts(self, proba: npt.NDArray[np.float64], invites: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """The inviting rows the rule turns into conversation: value, or promotion below ``promotion_below``."""
+        top = proba.argmax(axis=1)
+        promotion = INTENT_LABELS.index("promotion")
+        unsure_promotion = (top == promotion) & (proba[:, promotion] < self.promotion_below)
+        lifted: npt.NDArray[np.bool_] = invites & ((top == INTENT_LABELS.index("value")) | unsure_promotion)
+        return lifted
+
+    def apply(self, proba: npt.NDArray[np.float64], invites: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """``proba`` with conversation lifted just above the top label on the rows the rule acts on.
+
+        >>> rule = InvitationRule(cues=frozenset({"invite_reply"}), unless=frozenset({"deal"}), promotion_below=0.6)
+        >>> rule.apply(np.array([[0.2, 0.3, 0.5], [0.7, 0.2, 0.1]]), np.array([True, True])).round(3).tolist()
+        [[0.163, 0.429, 0.408], [0.7, 0.2, 0.1]]
+        """
+        return _lift(proba, self.lifts(proba, invites), "conversation")
+
+    def as_meta(self) -> dict[str, Any]:
+        """The rule as a model file stores it (read back by ``IntentModel.invitation``)."""
+        return {"cues": sorted(self.cues), "unless": sorted(self.unless), "promotion_below": self.promotion_below}
+
+
+def _lift(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_], label: str) -> npt.NDArray[np.float64]:
+    """``proba`` with ``label`` just above the top other label on ``rows``, renormalised."""
     if not rows.any():
         return proba
-    promotion = INTENT_LABELS.index("promotion")
+    chosen = INTENT_LABELS.index(label)
     lifted = proba.copy()
-    lifted[rows, promotion] = np.delete(proba[rows], promotion, axis=1).max(axis=1) * _PUSH_MARGIN
+    lifted[rows, chosen] = np.delete(proba[rows], chosen, axis=1).max(axis=1) * _LIFT_MARGIN
     lifted[rows] /= lifted[rows].sum(axis=1, keepdims=True)
     return lifted
 
@@ -397,15 +479,15 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
 
 def _fast_scores_in_worker(
     model: IntentModel, texts: list[str], langs: list[str]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
     return model._fast_scores(texts, langs, None, 1)
 
 
 def _parallel_fast_scores(
     model: IntentModel, texts: Sequence[str], langs: Sequence[str], workers: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
-    # Only probabilities and push flags come back: pickling every text's cues costs as much as
-    # finding them.
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+    # Only probabilities and the rules' flags come back: pickling every text's cues costs as much
+    # as finding them.
     bounds = np.linspace(0, len(texts), workers + 1).astype(int)
     pool = _worker_pool(workers)
     try:
@@ -414,7 +496,11 @@ def _parallel_fast_scores(
             for start, end in itertools.pairwise(bounds)
         ]
         parts = [future.result() for future in futures]
-        return np.vstack([proba for proba, _ in parts]), np.concatenate([pushes for _, pushes in parts])
+        return (
+            np.vstack([proba for proba, _, _ in parts]),
+            np.concatenate([pushes for _, pushes, _ in parts]),
+            np.concatenate([invites for _, _, invites in parts]),
+        )
     except BrokenProcessPool as exc:
         _worker_pool.cache_clear()  # the next call starts fresh workers
         raise workers_stopped(f"the {workers} intent worker processes") from exc
