@@ -82,12 +82,24 @@ NEIGHBOURS = {"k": 5, "temperature": 0.05, "weight": 1 / 3, "min_similarity": 0.
 # "contests, giveaways, sweepstakes, 'participa y gana'"); "concurso" and "chance to win" are left to
 # the tiers, since the gold set labels an essay contest and a school-grant contest value. No gold
 # post outside a reply holds these words, so this changes no figure below (docs/evaluation.md).
+# So is an offer with its figure ("30% off", "save up to", "2x1", "envío gratis") or a sale event
+# ("Black Friday", "Buen Fin"): every gold and pool post outside a reply that holds one is promotion
+# already (6 and 133), so this too changes no figure; it settles short drafts ("Ya viene el Buen Fin:
+# hasta 30% de descuento en electrónica" was value at 73 %). The word "offer" alone stays a close
+# call: it may be a verb ("the Wyse family offers public charging", a value post).
+OFFERS = {"#% off", "#% de descuento", "#% dto", "save up to", "save #%", "save $#", "save €#", "save £#", "#x#"}
+OFFERS |= {"meses sin intereses", "msi", "envío gratis", "envio gratis", "free shipping", "bogo", "todo al #%"}
+OFFERS |= {"promo code", "promo codes", "código promocional", "codigo promocional"}
+SALE_EVENTS = {"black friday", "blackfriday", "cyber monday", "cybermonday", "hot sale", "hotsale"}
+SALE_EVENTS |= {"buen fin", "buenfin"}
 PUSH_RULE = CommercialPushRule(
     cues=frozenset({"call_to_buy", "deal", "contest"}),
     below=0.7,
     reply_pushes=(frozenset({"call_to_buy"}), frozenset({"deal", "contest"})),
     explicit=frozenset(
         {"participa y gana", "sorteo", "sorteos", "giveaway", "giveaways", "sweepstakes", "enter to win"}
+        | OFFERS
+        | SALE_EVENTS
     ),
 )
 # The guideline's rule 3: an explicit invitation to reply ("tell us", "en los comentarios", "vote in

@@ -16,7 +16,7 @@ from equilibrio.errors import ConfigurationError, InputError
 from equilibrio.nlp.cues import ATTRIBUTES, attributes_from_cues, find_cues, find_cues_batch
 from equilibrio.nlp.embeddings import embed
 from equilibrio.nlp.evaluation import expected_calibration_error
-from equilibrio.nlp.intent import INTENT_LABELS, CommercialPushRule, IntentModel, vote_weights
+from equilibrio.nlp.intent import INTENT_LABELS, CommercialPushRule, IntentModel, PushStrength, vote_weights
 from equilibrio.nlp.intent_eval import evaluate_intent_file, read_gold
 from equilibrio.nlp.questions import detect_question
 
@@ -93,6 +93,22 @@ def test_an_own_giveaway_is_promotion_however_sure_the_tiers_are() -> None:
     # the draft checker says which reading decided, in the draft's language
     spanish, english = (equilibrio.check_draft(text).details["decided_by"] for text in drafts)
     assert "un sorteo propio («sorteo»" in spanish and "a giveaway of your own («giveaway»" in english
+
+
+def test_an_offer_with_its_figure_is_promotion_however_sure_the_tiers_are() -> None:
+    rule = MODEL.commercial_push
+    assert rule is not None
+    drafts = ["Este fin de semana: 3x2 en todas las pizzas familiares 🍕", "Cyber Monday is here, see you there"]
+    assert list(rule.pushes(find_cues_batch(drafts))) == [PushStrength.EXPLICIT] * 2
+    assert [m.evidence for m in rule.explicit_matches(find_cues("Hasta 30 % de descuento y envío gratis"))] == [
+        "30 % de descuento",
+        "envío gratis",
+    ]
+    # "offer" alone may be a verb (a real value post of the gold set), and "save" a how-to
+    left = ["We're in this together; the Wyse family offers public charging at their home", "Save 5 minutes a day"]
+    assert [int(p) for p in rule.pushes(find_cues_batch(left))] == [PushStrength.CLOSE_CALL, PushStrength.CLOSE_CALL]
+    spanish = equilibrio.check_draft(drafts[0]).details["decided_by"]
+    assert "una oferta con su cifra o un evento de rebajas («3x2»)" in spanish
 
 
 def test_the_push_rule_is_credited_only_where_it_decided() -> None:

@@ -70,11 +70,17 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Promotion by the guideline's rule 2: a call to buy with an offer ({evidence}) is promotion even in a "
         "reply to a person.",
     },
-    "push_rule_explicit": {
+    "push_rule_giveaway": {
         "es": "Promoción por la regla 2 de la guía: un sorteo propio ({evidence}) es promoción aunque el resto del "
         "texto informe o entretenga.",
         "en": "Promotion by the guideline's rule 2: a giveaway of your own ({evidence}) is promotion even when the "
         "rest of the post informs or entertains.",
+    },
+    "push_rule_offer": {
+        "es": "Promoción por la regla 2 de la guía: una oferta con su cifra o un evento de rebajas ({evidence}) es "
+        "promoción aunque el resto del texto informe o entretenga.",
+        "en": "Promotion by the guideline's rule 2: an offer with its figure or a sale event ({evidence}) is "
+        "promotion even when the rest of the post informs or entertains.",
     },
     "invitation_rule": {
         "es": "Conversación por la regla 3 de la guía: invita a responder ({evidence}) sin empuje comercial.",
@@ -186,11 +192,14 @@ def check_draft_text(
     details: dict[str, Any] = {}
     rule = model.commercial_push
     if result.by_push_rule and rule is not None:
-        evidence = ", ".join(f"«{c.evidence}»" for c in cues if c.cue in rule.cues)
-        # the rule's own reading of the draft: a reply's call with an offer, an own giveaway, or a close call
-        key = {PushStrength.REPLY_OFFER: "push_rule_reply", PushStrength.OWN_GIVEAWAY: "push_rule_explicit"}.get(
-            PushStrength(int(rule.pushes([cues])[0])), "push_rule"
-        )
+        # the rule's own reading of the draft: a reply's call with an offer, explicit evidence, or a close call
+        strength = PushStrength(int(rule.pushes([cues])[0]))
+        pushing = [c for c in cues if c.cue in rule.cues]
+        key = "push_rule_reply" if strength == PushStrength.REPLY_OFFER else "push_rule"
+        if strength == PushStrength.EXPLICIT:
+            pushing = rule.explicit_matches(cues)
+            key = "push_rule_giveaway" if any(c.cue == "contest" for c in pushing) else "push_rule_offer"
+        evidence = ", ".join(f"«{c.evidence}»" for c in pushing)
         details["decided_by"] = _MESSAGES[key][message_lang].format(evidence=evidence)
     invitation = model.invitation
     if result.by_invitation_rule and invitation is not None:

@@ -106,6 +106,7 @@ CUES: tuple[Cue, ...] = (
             "cashback",
             "bonificaci[oó]n",
             "2x1",
+            "3x2",
             "env[ií]o gratis",
             "gratis",
             "c[oó]digo promocional",
@@ -133,6 +134,7 @@ CUES: tuple[Cue, ...] = (
             r"black\s?friday",
             r"cyber\s?monday",
             r"hot\s?sale",
+            r"buen\s?fin(?! de (?:semana|a[ñn]o))",  # Mexico's sale weekend, not "¡buen fin de semana!"
             r"todo al \d+\s?%",
         ),
     ),
@@ -170,6 +172,7 @@ CUES: tuple[Cue, ...] = (
             "adquier(?:e|elo|ela)",
             "contrat(?:a|alo|ala)",
             "solicita (?:tu|ya)",
+            "solic[ií]ta(?:lo|la)",
             "reserva(?: ya| tu)?",
             "hazte cliente",
             "abre tu cuenta",

@@ -32,6 +32,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import itertools
+import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -332,8 +333,9 @@ class PushStrength(enum.IntEnum):
     """a push the rule acts on only when the tiers are unsure"""
     REPLY_OFFER = 2
     """a reply pairing a call to buy with an offer: promotion whatever the tiers say"""
-    OWN_GIVEAWAY = 3
-    """a post (not a reply) with ``explicit`` evidence: promotion whatever the tiers say"""
+    EXPLICIT = 3
+    """a post (not a reply) with ``explicit`` evidence (an own giveaway, an offer with its figure, a sale
+    event): promotion whatever the tiers say"""
 
 
 @dataclass(frozen=True)
@@ -352,10 +354,13 @@ class CommercialPushRule:
     promotion whatever the tiers say, since they read the leading @handle as conversation with
     confidence. No gold post and no IBM care reply pairs the two (docs/evaluation.md).
 
-    ``explicit`` holds cue evidence (lower case) that is a push whatever the tiers say in a post
-    that is not a reply: the brand's own giveaway ("participa y gana", "sorteo", "giveaway"), which
-    the guideline lists as promotion, while other contest words ("concurso", "chance to win") also
-    name essay contests and school grants that the gold set labels value.
+    ``explicit`` holds cue evidence (as :func:`evidence_key` writes it: lower case, numbers as
+    ``#``) that is a push whatever the tiers say in a post that is not a reply: the brand's own
+    giveaway ("participa y gana", "sorteo", "giveaway"), which the guideline lists as promotion,
+    while other contest words ("concurso", "chance to win") also name essay contests and school
+    grants that the gold set labels value; and an offer with its figure ("30% off", "#% de
+    descuento", "2x1") or a sale event ("Black Friday", "Buen Fin"), where the word "offer" alone
+    may be a verb ("the Wyse family offers public charging").
     """
 
     cues: frozenset[str]
@@ -373,15 +378,18 @@ class CommercialPushRule:
             if not names & self.cues:
                 continue
             if not names & self.unless:
-                explicit = any(m.cue in self.cues and m.evidence.lower() in self.explicit for m in matches)
-                strength[row] = PushStrength.OWN_GIVEAWAY if explicit else PushStrength.CLOSE_CALL
+                strength[row] = PushStrength.EXPLICIT if self.explicit_matches(matches) else PushStrength.CLOSE_CALL
             elif self.reply_pushes and all(names & group for group in self.reply_pushes):
                 strength[row] = PushStrength.REPLY_OFFER
         return strength
 
+    def explicit_matches(self, matches: Sequence[CueMatch]) -> list[CueMatch]:
+        """The matches whose evidence is ``explicit`` (whether the post is a reply is not looked at)."""
+        return [m for m in matches if m.cue in self.cues and evidence_key(m.evidence) in self.explicit]
+
     def lifts(self, proba: npt.NDArray[np.float64], pushes: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
         """The rows the rule turns into promotion: not promotion already, and pushing while uncertain
-        (strength 1) or explicitly (a reply's call with an offer, 2; an own giveaway, 3).
+        (strength 1) or explicitly (a reply's call with an offer, 2; explicit evidence outside a reply, 3).
 
         ``pushes`` is :meth:`pushes`'s strength per row (booleans read as 0 / 1).
         """
@@ -459,6 +467,17 @@ class InvitationRule:
     def as_meta(self) -> dict[str, Any]:
         """The rule as a model file stores it (read back by ``IntentModel.invitation``)."""
         return {"cues": sorted(self.cues), "unless": sorted(self.unless), "promotion_below": self.promotion_below}
+
+
+def evidence_key(evidence: str) -> str:
+    """Cue evidence as :attr:`CommercialPushRule.explicit` lists it: lower case, every number as ``#``,
+    one space after a percent sign and none before it.
+
+    >>> evidence_key("30 %OFF"), evidence_key("Save 25%"), evidence_key("Sorteo")
+    ('#% off', 'save #%', 'sorteo')
+    """
+    numbered = re.sub(r"\d+(?:[.,]\d+)*", "#", evidence.lower())
+    return re.sub(r"\s*%\s*", "% ", numbered).strip()
 
 
 def _lift(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_], label: str) -> npt.NDArray[np.float64]:
