@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +59,21 @@ DATED_BY_ID = "dates refined to the millisecond by the tweet ids (the file gives
 ID_NAMES_OTHER_DAY = "dates kept to the day: the tweet id carries another day"
 
 
-def _when(created: str, native_id: str) -> tuple[str, str]:
-    """created_at and its precision; a bare day is refined by the id's own clock when it agrees on the day."""
+def _when(created: str, native_id: str) -> tuple[str, str, str | None]:
+    """created_at, its precision and the ingest note it earns: a bare day is refined by the id's own
+    clock when it agrees on the day."""
     if not _ISO_DAY.match(created):
-        return created, "second"
+        return created, "second", None
     posted = snowflake_time(native_id)
-    if posted is not None and posted.date().isoformat() == created:
-        return posted.isoformat(), "second"
-    return created, "day"
+    if posted is None:
+        return created, "day", None
+    if posted.date().isoformat() == created:
+        return posted.isoformat(), "second", DATED_BY_ID
+    return created, "day", ID_NAMES_OTHER_DAY
 
 
-def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
-    """One rtweet-style CSV row -> staged post."""
+def map_csv_row(row: Mapping[str, str], line: int, note: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """One rtweet-style CSV row -> staged post; ``note`` is told how a bare day was dated."""
     if "__error__" in row:
         raise RecordError(row["__error__"])
     native_id = pick(row, ID)
@@ -89,8 +92,8 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
     user_id = pick(row, USER_ID)
     origin = (row.get("procedencia") or "").strip().lower()
     meta = {key: row[key] for key in ("media_type", "source", "inferred_company") if row.get(key)}
-    created_at, time_precision = _when(created, native_id)
-    return {
+    created_at, time_precision, dating = _when(created, native_id)
+    post = {
         "post_id": native_id,
         "platform": "twitter",
         "account_id": user_id if user_id else f"@{handle.lower()}",
@@ -117,6 +120,9 @@ def map_csv_row(row: Mapping[str, str], line: int) -> dict[str, Any]:
         "meta": json.dumps(meta) if meta else None,
         "source_line": line,
     }
+    if dating is not None and note is not None:
+        note(dating)  # only once the row has mapped: a rejected row earns no note
+    return post
 
 
 class TwitterCsvImporter:
@@ -132,13 +138,8 @@ class TwitterCsvImporter:
         for line, row in read_rows(source):
 
             def produce(row: Mapping[str, str] = row, line: int = line) -> dict[str, Any]:
-                mapped = map_csv_row(row, line)
+                mapped = map_csv_row(row, line, source.tally)
                 mapped["text"] = source.fix_text(mapped["text"])
-                if _ISO_DAY.match(pick(row, CREATED) or ""):
-                    if mapped["time_precision"] == "second":
-                        source.tally(DATED_BY_ID)
-                    elif snowflake_time(mapped["post_id"]) is not None:
-                        source.tally(ID_NAMES_OTHER_DAY)
                 return mapped
 
             builder.add(f"line {line}", produce, excerpt=excerpt(pick(row, TEXT) or ""))
