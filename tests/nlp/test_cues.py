@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equilibrio.nlp.cues import CUES, find_cues, find_cues_batch, superset_pattern
-from equilibrio.nlp.intent import PARALLEL_MIN_TEXTS, IntentModel
+from equilibrio.nlp.intent import INTENT_LABELS, PARALLEL_MIN_TEXTS, IntentModel
 from equilibrio.nlp.intent_eval import read_gold
 
 ALL_CHARACTERS = [chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF]
@@ -83,16 +83,19 @@ def test_parallel_fast_tier_gives_the_serial_probabilities(shared_data: Path) ->
     gold = read_gold(shared_data / "intent/dev_gold.jsonl")
     repeats = PARALLEL_MIN_TEXTS // len(gold) + 1
     # Gold posts, which the shipped model learned, and short drafts on which the guideline's
-    # commercial-push rule decides.
-    texts = ([row["text"] for row in gold] + ["Compra ya", "Get yours today"]) * repeats
-    langs = ([row["lang"] for row in gold] + ["es", "en"]) * repeats
+    # commercial-push rule and its invitation rule decide.
+    drafts = ["Compra ya", "Get yours today", "Tell us in the comments! #TGIT <hyperlink>"]
+    texts = ([row["text"] for row in gold] + drafts) * repeats
+    langs = ([row["lang"] for row in gold] + ["es", "en", "en"]) * repeats
     model = IntentModel.load()
     serial = model.fast_proba(texts, langs)
     parallel = model.fast_proba(texts, langs, workers=2)
     assert np.allclose(serial, parallel)
-    # The workers also send back which posts make a commercial push, for the guideline's rule.
+    # The workers also send back which posts push and which invite replies, for the guideline's rules.
     decided, _ = model.predict_proba(texts, langs, "fast")
-    assert not np.allclose(decided, serial)  # the rule acts on the drafts
+    label = {text: INTENT_LABELS[int(row.argmax())] for text, row in zip(texts, decided, strict=True)}
+    assert [label[text] for text in drafts] == ["promotion", "promotion", "conversation"]  # the rules act
+    assert [INTENT_LABELS[int(serial[texts.index(text)].argmax())] for text in drafts] == ["value"] * 3  # the tiers
     assert np.allclose(decided, model.predict_proba(texts, langs, "fast", workers=2)[0])
 
 
