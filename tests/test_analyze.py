@@ -84,6 +84,24 @@ def test_draft_checker_speaks_the_drafts_language() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        ("https://t.co/abc #BlackFriday 🔥", "there are no words to read"),
+        ("@ana @luis 🙂🙂", "there are no words to read"),
+        ("Bonjour à tous ! Découvrez notre nouvelle collection d'automne", "does not read as Spanish or English"),
+    ],
+)
+def test_draft_checker_says_when_a_draft_is_not_interpretable(text: str, warning: str) -> None:
+    # The guideline's rule 1: only links or hashtags, or another language, is not interpretable;
+    # the model still gives a label, so the checker says how little it means.
+    check = equilibrio.check_draft(text)
+    assert any(warning in s for s in check.suggestions)
+    assert "Balanced: nothing to fix." not in check.suggestions
+    readable = equilibrio.check_draft("Happy Friday! https://t.co/abc #TGIF 🔥")
+    assert not any("no words to read" in s or "Spanish or English" in s for s in readable.suggestions)
+
+
 def test_draft_checker_weighs_the_weeks_mix(workspace: Workspace, ibm_sample: Path) -> None:
     workspace.ingest(ibm_sample)
     workspace.analyze()

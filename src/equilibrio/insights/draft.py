@@ -13,6 +13,7 @@ from equilibrio.nlp.brand_examples import intent_model_for
 from equilibrio.nlp.cues import CUES_BY_NAME
 from equilibrio.nlp.intent import IntentModel, Mode, PushStrength
 from equilibrio.nlp.language import detect_languages
+from equilibrio.nlp.text import words_only
 from equilibrio.store.duck import Store
 
 DEFAULT_PROMOTION_TARGET = 0.20  # the 80/20 rule: at most one post in five sells
@@ -85,6 +86,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "invitation_rule": {
         "es": "Conversación por la regla 3 de la guía: invita a responder ({evidence}) sin empuje comercial.",
         "en": "Conversation by the guideline's rule 3: it invites replies ({evidence}) and pushes nothing.",
+    },
+    "nothing_to_read": {
+        "es": "Solo enlaces, menciones, hashtags o emoji: no hay palabras que leer, y la guía deja esos posts sin "
+        "clasificar (regla 1). Añade una frase.",
+        "en": "Only links, mentions, hashtags or emoji: there are no words to read, and the guideline leaves such "
+        "posts unlabelled (rule 1). Add a sentence.",
+    },
+    "other_language": {
+        "es": "El borrador no parece estar en español ni en inglés, los idiomas que aprendió el modelo: su etiqueta "
+        "es solo orientativa.",
+        "en": "The draft does not read as Spanish or English, the two languages the model learned: its label is "
+        "only indicative.",
     },
     "balanced": {
         "es": "Buen equilibrio: nada que corregir.",
@@ -169,6 +182,11 @@ def check_draft_text(
     def say(key: str, **values: Any) -> None:
         suggestions.append(_MESSAGES[key][message_lang].format(**values))
 
+    # The guideline's rule 1: such a post is not interpretable, and the label says little about it.
+    if not any(character.isalpha() for character in words_only(text)):
+        say("nothing_to_read")
+    elif lang not in ("es", "en"):
+        say("other_language")
     if names["call_to_buy"] >= 2:
         say("calls_to_buy", n=_count_word(names["call_to_buy"], message_lang))
     hooks = [h for h in _COMMERCIAL_HOOKS if names[h]]
