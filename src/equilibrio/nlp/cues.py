@@ -193,7 +193,7 @@ CUES: tuple[Cue, ...] = (
             "shop(?: now)?",
             "order (?:now|today|online|yours)",
             "book (?:now|today|your)",
-            "reserve",
+            "reserve(?! bank)",  # not "the Reserve Bank"
             "subscribe(?! to (?:updates|notifications|the thread|this thread))",
             "sign up",
             "register(?: now| today)?",
