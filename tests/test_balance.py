@@ -230,6 +230,28 @@ def test_report_renders_every_chart_in_a_real_browser(
     assert len(rendered) >= 3
     assert promotional.count('<script>alert("x")</script>') == 1
     assert errors == []
+    # plotly.js came packed and was unpacked by the page; the fallback notice stays hidden
+    assert browser_page.page.evaluate("document.body.dataset.chartsDrawn") == "true"
+    assert browser_page.page.locator("#charts-unsupported").is_hidden()
+
+
+def test_report_says_so_where_the_browser_cannot_unpack_the_charts(
+    workspace: Workspace, tmp_path: Path, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    page.add_init_script("delete window.DecompressionStream;")  # as in browsers before 2023
+    page.goto(_xss_workspace(workspace, tmp_path).as_uri())
+    notice = page.locator("#charts-unsupported")
+    notice.wait_for(state="visible", timeout=15_000)
+    assert "DecompressionStream" in notice.inner_text()
+    assert page.locator(".main-svg").count() == 0 and browser_page.errors == []
+
+
+def test_report_carries_plotly_packed(workspace: Workspace, tmp_path: Path) -> None:
+    path = _xss_workspace(workspace, tmp_path)
+    html = path.read_text(encoding="utf-8")
+    assert 'id="plotly-packed"' in html and "plotly.js v" not in html  # the library travels gzipped
+    assert path.stat().st_size < 2_500_000  # 4.9 MB with plotly.js as text
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ the script element.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 from datetime import UTC, datetime
@@ -71,6 +73,8 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "not_scored": "Not scored",
         "footer": "Charts show associations across weeks and posts, not causes. Definitions: docs/metrics.md in "
         "the equilibrio repository.",
+        "charts_unsupported": "This browser cannot unpack the charts (it lacks DecompressionStream): open the file "
+        "in a recent Chrome, Edge, Firefox or Safari.",
     },
     "es": {
         "title": "¿Conversación o megáfono?",
@@ -111,6 +115,8 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
         "not_scored": "Sin puntuar",
         "footer": "Los gráficos muestran asociaciones entre semanas y publicaciones, no causas. Definiciones: "
         "docs/metrics.md en el repositorio de equilibrio.",
+        "charts_unsupported": "Este navegador no puede desempaquetar los gráficos (le falta DecompressionStream): "
+        "abre el archivo en un Chrome, Edge, Firefox o Safari recientes.",
     },
 }
 
@@ -169,8 +175,11 @@ def _cue_label(name: str, lang: Lang) -> str:
 
 
 @cache
-def _plotly_js() -> str:
-    return str(plotly.offline.get_plotlyjs())
+def _packed_plotly_js() -> str:
+    """plotly.js, gzipped and in base64, for the page to unpack: the library is 4.8 MB as text and 2.0 MB so,
+    and the report carries it to open offline (the browser's DecompressionStream unpacks it)."""
+    library = str(plotly.offline.get_plotlyjs()).encode("utf-8")
+    return base64.b64encode(gzip.compress(library, mtime=0)).decode("ascii")
 
 
 def _safe(text: Any) -> str:
@@ -453,7 +462,7 @@ def report_html(
         figure=lambda key, value: _figure(key, value, lang),
         lang=lang,
         title=title or words["title"],
-        plotly_js=_plotly_js(),
+        packed_plotly_js=_packed_plotly_js(),
         version=__version__,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
