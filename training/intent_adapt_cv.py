@@ -8,7 +8,7 @@ Folds hold out whole organisations (as training/intent_grouped_cv.py, fold seed 
 held-out organisation with at least ``posts`` + 5 gold posts, ``posts`` of them, drawn at random,
 play the brand's own labels: equilibrio.nlp.intent_adapt.adapt_intent_model fine-tunes the fold's
 model on them. Both the fold's model and the adapted one then score the organisation's other
-posts in accurate mode, through the library's own predict_proba (push rule included). The fold's
+posts in accurate mode, through the library's own predict_proba (the guideline's rules included). The fold's
 model is train_intent.py's recipe fitted on the training folds, with the shipped model's
 temperatures and settings. Results: docs/evaluation.md.
 
