@@ -476,8 +476,13 @@ def evidence_key(evidence: str) -> str:
     >>> evidence_key("30 %OFF"), evidence_key("Save 25%"), evidence_key("Sorteo")
     ('#% off', 'save #%', 'sorteo')
     """
-    numbered = re.sub(r"\d+(?:[.,]\d+)*", "#", evidence.lower())
-    return re.sub(r"\s*%\s*", "% ", numbered).strip()
+    numbered = _NUMBER.sub("#", evidence.lower())
+    return _PERCENT_SIGN.sub("% ", numbered).strip()
+
+
+# evidence_key runs on every pushing post's matches when a store is labelled: compiled once here.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PERCENT_SIGN = re.compile(r"\s*%\s*")
 
 
 def _lift(proba: npt.NDArray[np.float64], rows: npt.NDArray[np.bool_], label: str) -> npt.NDArray[np.float64]:
