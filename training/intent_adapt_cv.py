@@ -9,8 +9,8 @@ held-out organisation with at least ``posts`` + 5 gold posts, ``posts`` of them,
 play the brand's own labels: equilibrio.nlp.intent_adapt.adapt_intent_model fine-tunes the fold's
 model on them. Both the fold's model and the adapted one then score the organisation's other
 posts in accurate mode, through the library's own predict_proba (the guideline's rules included). The fold's
-model is train_intent.py's recipe fitted on the training folds, with the shipped model's
-temperatures and settings. Results: docs/evaluation.md.
+model is train_intent.py's recipe fitted on the training folds and the developers' labels of the
+other organisations, with the shipped model's temperatures and settings. Results: docs/evaluation.md.
 
 ``--pick`` compares ways of choosing the posts a brand labels. Then each organisation's posts are
 first split, per draw, into a test share and a pool, the same for every way: ``random`` draws the
@@ -55,11 +55,13 @@ def main() -> None:
     orgs = np.array([organisation(r["account"]) for r in gold])
     shipped = IntentModel.load()
 
+    extra = recipe.read_developer_labels()
     fold_models = []
     folds = list(StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=0).split(texts, strata, orgs))
-    for train, _ in folds:
-        fast = recipe._fit(fast_x[train], y[train], recipe.FAST_C)
-        embedded = recipe._fit(accurate_x[train], y[train], recipe.ACCURATE_C)
+    for train, test in folds:
+        more = extra.outside(data.posts.subset(test), "organisation")
+        fast = recipe._fit_with(fast_x[train], y[train], more.fast_x, more.y, recipe.FAST_C)
+        embedded = recipe._fit_with(accurate_x[train], y[train], more.accurate_x, more.y, recipe.ACCURATE_C)
         fold_models.append(
             dataclasses.replace(
                 shipped,
@@ -68,8 +70,8 @@ def main() -> None:
                 fast_intercept=fast.intercept_.astype(np.float32),
                 accurate_coef=embedded.coef_.astype(np.float32),
                 accurate_intercept=embedded.intercept_.astype(np.float32),
-                neighbour_embeddings=unit[train],
-                neighbour_labels=y[train].astype(np.int8),
+                neighbour_embeddings=np.vstack([unit[train], more.unit]),
+                neighbour_labels=np.concatenate([y[train], more.y]).astype(np.int8),
             )
         )
 

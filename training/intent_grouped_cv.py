@@ -32,21 +32,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from equilibrio.nlp.intent import INTENT_LABELS
-
 sys.path.insert(0, str(Path(__file__).parent))
 import train_intent as recipe
-from embed import embed_texts, load_cache
 
-ORGANISATIONS = ("bbva", "corpoelec", "citi", "indigo", "footlocker", "santander")
-
-
-def organisation(account: str) -> str:
-    """The company behind an account: its own handle unless it is one of several accounts of one company."""
-    handle = account.lower().lstrip("@")
-    if handle.startswith("aaa"):
-        return "aaa"
-    return next((name for name in ORGANISATIONS if name in handle), handle)
+organisation = recipe.organisation
 
 
 @dataclass(frozen=True)
@@ -61,49 +50,57 @@ class GoldArrays:
     unit: np.ndarray
     fast_x: Any
     accurate_x: np.ndarray
+    posts: recipe.LabelledPosts
 
     @classmethod
     def load(cls) -> GoldArrays:
         gold = recipe.read_gold(recipe.GOLD)
-        texts = [r["text"] for r in gold]
-        langs = [r["lang"] for r in gold]
-        embeddings = embed_texts(texts, load_cache())
+        posts = recipe.LabelledPosts.build(
+            [r["text"] for r in gold],
+            [r["lang"] for r in gold],
+            [r["label"] for r in gold],
+            [organisation(r["account"]) for r in gold],
+            [r["account"] for r in gold],
+        )
         return cls(
             gold=gold,
-            texts=texts,
-            langs=langs,
-            y=np.array([INTENT_LABELS.index(r["label"]) for r in gold]),
-            embeddings=embeddings,
-            unit=(embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16),
-            fast_x=recipe.fast_features(texts, langs),
-            accurate_x=recipe.accurate_features(embeddings, texts, langs),
+            texts=posts.texts,
+            langs=posts.langs,
+            y=posts.y,
+            embeddings=posts.embeddings,
+            unit=posts.unit,
+            fast_x=posts.fast_x,
+            accurate_x=posts.accurate_x,
+            posts=posts,
         )
 
 
 def tiers_out_of_fold(
-    data: GoldArrays, splits: Iterable[tuple[np.ndarray, np.ndarray]]
+    data: GoldArrays,
+    splits: Iterable[tuple[np.ndarray, np.ndarray]],
+    extra: recipe.LabelledPosts | None = None,
+    held_out_by: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """train_intent.py's fast-tier logits, e5 LR logits, neighbours' votes and vote gates, out of fold."""
-    y = data.y
-    fast_logits, embedded_logits = np.zeros((len(y), 3)), np.zeros((len(y), 3))
-    votes, gate = np.zeros((len(y), 3)), np.zeros(len(y))
-    for train, test in splits:
-        fast_logits[test] = recipe._logits(recipe._fit(data.fast_x[train], y[train], recipe.FAST_C), data.fast_x[test])
-        embedded_logits[test] = recipe._logits(
-            recipe._fit(data.accurate_x[train], y[train], recipe.ACCURATE_C), data.accurate_x[test]
-        )
-        votes[test] = recipe._vote(data.embeddings[test], data.unit[train], y[train])
-        gate[test] = recipe._vote_weights(data.embeddings[test], data.unit[train])
-    return fast_logits, embedded_logits, votes, gate
+    """train_intent.py's fast-tier logits, e5 LR logits, neighbours' votes and vote gates, out of fold.
+
+    ``extra`` (the developers' labels) joins every training fold, without the test fold's
+    organisations or accounts when ``held_out_by`` says which.
+    """
+    none = data.posts.subset(np.zeros(0, dtype=np.int64))
+    return recipe.tiers_out_of_fold(data.posts, extra if extra is not None else none, list(splits), held_out_by)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", choices=("account", "organisation"), default="organisation")
     parser.add_argument("--seeds", default="0,1,2,3", help="fold seeds, comma-separated")
+    parser.add_argument(
+        "--without-developer-labels", action="store_true", help="gold posts only (the recipe before session 20)"
+    )
     args = parser.parse_args()
 
     data = GoldArrays.load()
+    extra = None if args.without_developer_labels else recipe.read_developer_labels()
     gold, texts, langs, y = data.gold, data.texts, data.langs, data.y
     language = np.array(langs)
     groups = [r["account"].lower() if args.groups == "account" else organisation(r["account"]) for r in gold]
@@ -120,7 +117,7 @@ def main() -> None:
         folds = list(StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=seed).split(texts, strata, groups))
         for train, test in folds:
             assert not {groups[i] for i in train} & {groups[i] for i in test}
-        fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds)
+        fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds, extra, args.groups)
         fast_p, embedded_p = recipe._calibrated(fast_logits, y), recipe._calibrated(embedded_logits, y)
         without_vote = (fast_p + embedded_p) / 2
         recipes = {

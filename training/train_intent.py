@@ -33,9 +33,12 @@ import datetime as dt
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -56,13 +59,20 @@ from equilibrio.nlp.intent import (
     vote_weights,
 )
 from equilibrio.nlp.intent_eval import read_gold
+from equilibrio.nlp.language import detect_languages
 
 sys.path.insert(0, str(Path(__file__).parent))
-from embed import embed_texts, load_cache
+from embed import CACHE, embed_texts, load_cache, text_key
 
 ROOT = Path(__file__).parents[1]
 GOLD = ROOT.parent / "shared/data/intent/dev_gold.jsonl"
 MODEL_DIR = ROOT / "src/equilibrio/models"
+# Pool posts labelled by the developers under the guideline (one annotator, not adjudicated), stored
+# as hashes of their texts, which come from the unlabelled pool (training/corpus.py). They are only
+# ever training data: every figure is on dev_gold posts, out of fold. Each counts half a gold post,
+# since a gold label was settled by two annotators and a third reading (docs/evaluation.md).
+DEVELOPER_LABELS = Path(__file__).parent / "developer_labels.jsonl"
+DEVELOPER_WEIGHT = 0.5
 FAST_C = 10.0
 ACCURATE_C = 3.0
 FOLDS = 5
@@ -114,6 +124,134 @@ INVITATION_RULE = InvitationRule(
     unless=frozenset(cue.name for cue in CUES if cue.intent == "promotion"),
     promotion_below=0.6,
 )
+
+
+ORGANISATIONS = ("bbva", "corpoelec", "citi", "indigo", "footlocker", "santander")
+
+
+def organisation(account: str) -> str:
+    """The company behind an account: its own handle unless it is one of several accounts of one company."""
+    handle = account.lower().lstrip("@")
+    if handle.startswith("aaa"):
+        return "aaa"
+    return next((name for name in ORGANISATIONS if name in handle), handle)
+
+
+@dataclass(frozen=True)
+class LabelledPosts:
+    """Labelled posts with what both tiers and the vote read from them."""
+
+    texts: list[str]
+    langs: list[str]
+    y: np.ndarray
+    groups: list[str]
+    accounts: list[str]
+    embeddings: np.ndarray
+    unit: np.ndarray
+    fast_x: sp.csr_matrix
+    accurate_x: np.ndarray
+
+    @classmethod
+    def build(
+        cls, texts: list[str], langs: list[str], labels: list[str], groups: list[str], accounts: list[str]
+    ) -> LabelledPosts:
+        embeddings = embed_texts(texts, load_cache())
+        return cls(
+            texts=texts,
+            langs=langs,
+            y=np.array([INTENT_LABELS.index(label) for label in labels], dtype=np.int64),
+            groups=groups,
+            accounts=[account.lower().lstrip("@") for account in accounts],
+            embeddings=embeddings,
+            unit=(embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16),
+            fast_x=fast_features(texts, langs),
+            accurate_x=accurate_features(embeddings, texts, langs),
+        )
+
+    def subset(self, rows: np.ndarray) -> LabelledPosts:
+        return LabelledPosts(
+            texts=[self.texts[i] for i in rows],
+            langs=[self.langs[i] for i in rows],
+            y=self.y[rows],
+            groups=[self.groups[i] for i in rows],
+            accounts=[self.accounts[i] for i in rows],
+            embeddings=self.embeddings[rows],
+            unit=self.unit[rows],
+            fast_x=self.fast_x[rows],
+            accurate_x=self.accurate_x[rows],
+        )
+
+    def outside(self, held_out: LabelledPosts, by: str) -> LabelledPosts:
+        """These posts without those of ``held_out``'s organisations (``by="organisation"``) or accounts.
+
+        Some accounts are known in the pool by a number only (Corpoelec's, Citibanamex's in one
+        corpus); with ``by="account"`` those go whenever an account of their organisation is held out.
+        """
+        if by == "organisation":
+            drop = [group in set(held_out.groups) for group in self.groups]
+        else:
+            accounts, groups = set(held_out.accounts), set(held_out.groups)
+            drop = [
+                account in accounts or (account.isdigit() and group in groups)
+                for account, group in zip(self.accounts, self.groups, strict=True)
+            ]
+        return self.subset(np.flatnonzero(~np.array(drop, dtype=bool)))
+
+
+def read_developer_labels(path: Path = DEVELOPER_LABELS, pool: Path = CACHE / "pool.parquet") -> LabelledPosts:
+    """The developers' labels joined to their texts in the unlabelled pool; a missing text is an error."""
+    if not pool.exists():
+        raise SystemExit(f"{pool}: missing; run `python training/corpus.py` first (the labelled texts come from it)")
+    by_key = {text_key(text): text for text in pl.read_parquet(pool, columns=["text"])["text"].to_list()}
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    missing = [number for number, row in enumerate(rows, start=1) if row["text_sha1"] not in by_key]
+    if missing:
+        raise SystemExit(f"{path}: {len(missing)} labelled texts are not in {pool} (lines {missing[:5]}...)")
+    texts = [by_key[row["text_sha1"]] for row in rows]
+    # Each post's language as analysis would detect it (a few posts of the Spanish corpora are English).
+    detected = detect_languages(texts)
+    fallback = ["es" if row["corpus"].startswith("es_") else "en" for row in rows]
+    langs = [lang if lang in ("es", "en") else other for lang, other in zip(detected, fallback, strict=True)]
+    return LabelledPosts.build(
+        texts,
+        langs,
+        [row["label"] for row in rows],
+        [row["organisation"] for row in rows],
+        [row["account"] for row in rows],
+    )
+
+
+def _fit_with(x: object, y: np.ndarray, extra_x: object, extra_y: np.ndarray, c: float) -> LogisticRegression:
+    """A tier fitted on gold rows beside the developers' labels, each of those weighing DEVELOPER_WEIGHT."""
+    if len(extra_y) == 0:
+        return _fit(x, y, c)
+    stacked = sp.vstack([x, extra_x], format="csr") if sp.issparse(x) else np.vstack([x, extra_x])  # type: ignore[list-item]
+    weights = np.concatenate([np.ones(len(y)), np.full(len(extra_y), DEVELOPER_WEIGHT)])
+    return LogisticRegression(C=c, max_iter=3000).fit(stacked, np.concatenate([y, extra_y]), sample_weight=weights)
+
+
+def tiers_out_of_fold(
+    gold: LabelledPosts, extra: LabelledPosts, folds: list[tuple[np.ndarray, np.ndarray]], held_out_by: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fast-tier logits, e5 LR logits, neighbours' votes and vote gates for each gold post, out of fold.
+
+    The developers' labels join every training fold; with ``held_out_by`` ("organisation" or
+    "account") those of the test fold's organisations or accounts are left out too, so that none
+    is on both sides.
+    """
+    y = gold.y
+    fast_logits, embedded_logits = np.zeros((len(y), 3)), np.zeros((len(y), 3))
+    votes, gate = np.zeros((len(y), 3)), np.zeros(len(y))
+    for train, test in folds:
+        more = extra.outside(gold.subset(test), held_out_by) if held_out_by else extra
+        fast = _fit_with(gold.fast_x[train], y[train], more.fast_x, more.y, FAST_C)
+        embedded = _fit_with(gold.accurate_x[train], y[train], more.accurate_x, more.y, ACCURATE_C)
+        fast_logits[test] = _logits(fast, gold.fast_x[test])
+        embedded_logits[test] = _logits(embedded, gold.accurate_x[test])
+        neighbours = np.vstack([gold.unit[train], more.unit])
+        votes[test] = _vote(gold.embeddings[test], neighbours, np.concatenate([y[train], more.y]))
+        gate[test] = _vote_weights(gold.embeddings[test], neighbours)
+    return fast_logits, embedded_logits, votes, gate
 
 
 def rule_readings(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -190,28 +328,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="train the intent model")
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument(
+        "--without-developer-labels", action="store_true", help="gold posts only (the recipe before session 20)"
+    )
     args = parser.parse_args()
 
-    gold = read_gold(args.gold)
-    texts = [r["text"] for r in gold]
-    langs = [r["lang"] for r in gold]
-    y = np.array([INTENT_LABELS.index(r["label"]) for r in gold])
-    embeddings = embed_texts(texts, load_cache())
-    unit = (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float16)
-    fast_x = fast_features(texts, langs)
-    accurate_x = accurate_features(embeddings, texts, langs)
+    rows = read_gold(args.gold)
+    gold = LabelledPosts.build(
+        [r["text"] for r in rows],
+        [r["lang"] for r in rows],
+        [r["label"] for r in rows],
+        [organisation(r.get("account", "")) for r in rows],
+        [r.get("account", "") for r in rows],
+    )
+    texts, langs, y = gold.texts, gold.langs, gold.y
+    extra = read_developer_labels() if not args.without_developer_labels else gold.subset(np.zeros(0, dtype=np.int64))
+    print(f"{len(y)} gold posts, {len(extra.y)} developer-labelled posts (weight {DEVELOPER_WEIGHT})", flush=True)
 
-    strata = [f"{r['lang']}-{r['label']}" for r in gold]
-    fast_logits = np.zeros((len(gold), 3))
-    embedded_logits = np.zeros((len(gold), 3))
-    votes = np.zeros((len(gold), 3))
-    vote_weight = np.zeros(len(gold))
-    for fold, (train, test) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(texts, strata)):
-        fast_logits[test] = _logits(_fit(fast_x[train], y[train], FAST_C), fast_x[test])
-        embedded_logits[test] = _logits(_fit(accurate_x[train], y[train], ACCURATE_C), accurate_x[test])
-        votes[test] = _vote(embeddings[test], unit[train], y[train])
-        vote_weight[test] = _vote_weights(embeddings[test], unit[train])
-        print(f"fold {fold + 1}/{FOLDS} done", flush=True)
+    strata = [f"{r['lang']}-{r['label']}" for r in rows]
+    folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(texts, strata))
+    fast_logits, embedded_logits, votes, vote_weight = tiers_out_of_fold(gold, extra, folds, held_out_by=None)
 
     fast_t = _temperature(fast_logits, y)
     embedded_t = _temperature(embedded_logits, y)
@@ -266,8 +402,10 @@ def main() -> None:
         f"route below {threshold} ({routed_share:.0%})"
     )
 
-    fast_final = _fit(fast_x, y, FAST_C)
-    embedded_final = _fit(accurate_x, y, ACCURATE_C)
+    fast_final = _fit_with(gold.fast_x, y, extra.fast_x, extra.y, FAST_C)
+    embedded_final = _fit_with(gold.accurate_x, y, extra.accurate_x, extra.y, ACCURATE_C)
+    unit = np.vstack([gold.unit, extra.unit])
+    neighbour_labels = np.concatenate([y, extra.y])
     digest = hashlib.sha256(args.gold.read_bytes()).hexdigest()[:16]
     # The version names the weights, not only the data: a new recipe on the same gold must
     # relabel the store (labels are kept per model version).
@@ -278,7 +416,9 @@ def main() -> None:
     weights.update(f"{fast_t:.6f} {embedded_t:.6f} {threshold}".encode())
     weights.update(f"push {json.dumps(PUSH_RULE.as_meta(), sort_keys=True)}".encode())
     weights.update(f"invitation {json.dumps(INVITATION_RULE.as_meta(), sort_keys=True)}".encode())
-    weights.update(unit.tobytes() + y.astype(np.int8).tobytes() + json.dumps(NEIGHBOURS, sort_keys=True).encode())
+    weights.update(
+        unit.tobytes() + neighbour_labels.astype(np.int8).tobytes() + json.dumps(NEIGHBOURS, sort_keys=True).encode()
+    )
     weights.update(f"{calibration:.6f}".encode())
     version = f"intent-{dt.date.today():%Y%m%d}-{weights.hexdigest()[:8]}"
     model = IntentModel(
@@ -291,11 +431,24 @@ def main() -> None:
         accurate_temperature=embedded_t,
         route_threshold=threshold,
         neighbour_embeddings=unit,
-        neighbour_labels=y.astype(np.int8),
+        neighbour_labels=neighbour_labels.astype(np.int8),
         meta={
             "neighbours": {**NEIGHBOURS, "calibration": calibration},
-            "trained_on": {"gold": args.gold.name, "sha256": digest, "posts": len(gold)},
-            "recipe": f"fast: LR(C={FAST_C}) on hashed n-grams + cues; accurate: mean of fast and LR(C={ACCURATE_C}) "
+            "trained_on": {
+                "gold": args.gold.name,
+                "sha256": digest,
+                "posts": len(y),
+                "developer_labels": {
+                    "file": DEVELOPER_LABELS.name,
+                    "sha256": hashlib.sha256(DEVELOPER_LABELS.read_bytes()).hexdigest()[:16],
+                    "posts": len(extra.y),
+                    "weight": DEVELOPER_WEIGHT,
+                }
+                if len(extra.y)
+                else None,
+            },
+            "recipe": f"gold posts and the developers' labels at weight {DEVELOPER_WEIGHT}; "
+            f"fast: LR(C={FAST_C}) on hashed n-grams + cues; accurate: mean of fast and LR(C={ACCURATE_C}) "
             "on e5 embeddings + cues, with a third given to the vote of the 5 most similar labelled posts "
             "when the closest has a cosine of at least 0.88; "
             "temperatures and routing threshold from out-of-fold predictions; "
@@ -303,7 +456,7 @@ def main() -> None:
             "cross_validated": {"folds": FOLDS, "seed": SEED, "macro_f1": summary, "routed_share": routed_share},
             "commercial_push": PUSH_RULE.as_meta(),
             "invitation": INVITATION_RULE.as_meta(),
-            "training_text_sha1": sorted(training_text_key(t) for t in texts),
+            "training_text_sha1": sorted(training_text_key(t) for t in texts + extra.texts),
         },
     )
     model.save(args.out)

@@ -52,7 +52,7 @@ def test_adapt_then_analyze_and_check_use_the_brands_model(tmp_path: Path, ibm_s
 
     analyzed = json.loads(run("analyze", "--db", db, "--mode", "fast", "--json").stdout)
     assert analyzed["model_version"] == adapted and analyzed["labelled"] > 0
-    probe = "Thank you so much for all the lovely birthday messages!"
+    probe = "Thanks for all the lovely wishes on our 10th birthday!"
     with_store = json.loads(run("check", probe, "--db", db, "--mode", "fast", "--json").stdout)
     without = json.loads(run("check", probe, "--mode", "fast", "--json").stdout)
     assert (with_store["model_version"], with_store["label"]) == (adapted, "conversation")

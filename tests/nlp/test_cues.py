@@ -84,7 +84,7 @@ def test_parallel_fast_tier_gives_the_serial_probabilities(shared_data: Path) ->
     repeats = PARALLEL_MIN_TEXTS // len(gold) + 1
     # Gold posts, which the shipped model learned, and short drafts on which the guideline's
     # commercial-push rule and its invitation rule decide.
-    drafts = ["Compra ya", "Get yours today", "Tell us in the comments! #TGIT <hyperlink>"]
+    drafts = ["Compra ya", "Sign up for our newsletter", "Caption this ⤵️ <hyperlink>"]
     texts = ([row["text"] for row in gold] + drafts) * repeats
     langs = ([row["lang"] for row in gold] + ["es", "en", "en"]) * repeats
     model = IntentModel.load()

@@ -57,16 +57,22 @@ def test_clear_cases(text: str, lang: str, label: str) -> None:
         # routed, the accurate tier is sure this is value (0.79, no close labelled post to vote); an own
         # giveaway is promotion at any confidence since intent-20261207-b2c467dc
         ("¡Participa y gana!", "es"),
-        ("Get yours today", "en"),
+        ("Descarga la app", "es"),
         ("Sign up for our newsletter", "en"),
     ],
 )
 def test_short_drafts_with_an_explicit_commercial_push_are_promotion(text: str, lang: str) -> None:
-    # The guideline's rule 2. None of these drafts is in the training data; the tiers alone,
-    # trained on long real posts, label each of them value or conversation.
+    # The guideline's rule 2. None of these drafts is in the training data; the fast tier alone,
+    # trained on long real posts, labels each of them value or conversation.
     fast, routed = (MODEL.classify([text], [lang], mode=mode)[0] for mode in ("fast", "routed"))
     assert fast.label == "promotion" and fast.by_push_rule
     assert routed.label == "promotion"  # by the rule, or by the accurate tier on its own
+
+
+def test_a_short_call_to_buy_the_tiers_read_as_promotion_needs_no_rule() -> None:
+    # Since the developers' labels (intent-20261208-55b2fe6b) the tiers read this one themselves.
+    fast = MODEL.classify(["Get yours today"], ["en"], mode="fast")[0]
+    assert fast.label == "promotion" and not fast.by_push_rule
 
 
 def test_an_own_giveaway_is_promotion_however_sure_the_tiers_are() -> None:
@@ -130,24 +136,38 @@ def test_commercial_push_rule_lifts_only_uncertain_posts_that_push() -> None:
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
-        # real broadcasts from the unlabelled pool (before the rule, "Tell us in the comments! #TGIT" was value at 86 %)
-        ("Tell us in the comments! #TGIT <hyperlink>", "en"),
-        ("Here's the answer! Let us know in the comments section if you got it right! #WorldWaterDay", "en"),
-        # drafts
-        ("How do you take your coffee? Tell us below ☕", "en"),
-        ("Hoy es el Día del Café ☕ ¿Cómo lo tomas tú? Te leemos", "es"),
+        # real broadcasts from the unlabelled pool
+        ("Caption this ⤵️ <hyperlink>", "en"),
+        ("Tag a friend who you'd back every time. <hyperlink>", "en"),
+        # a draft
         ("Etiqueta a un amigo con el que compartirías esta pizza 🍕", "es"),
     ],
 )
 def test_an_explicit_invitation_to_reply_is_conversation(text: str, lang: str) -> None:
-    # The guideline's rule 3 comes before value (rule 4); the tiers, which learned conversation from
-    # replies, put value first for each of these.
+    # The guideline's rule 3 comes before value (rule 4); the tiers put value first for each of these.
     without_rule = dataclasses.replace(MODEL, meta={k: v for k, v in MODEL.meta.items() if k != "invitation"})
     assert without_rule.classify([text], [lang], mode="routed")[0].label == "value"
     routed = MODEL.classify([text], [lang], mode="routed")[0]
     assert routed.label == "conversation" and routed.by_invitation_rule and not routed.by_push_rule
     reason = equilibrio.check_draft(text).details["decided_by"]
     assert ("por la regla 3 de la guía" if lang == "es" else "by the guideline's rule 3") in reason
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # Before the developers' labels the tiers read each of these as value and the rule decided
+        # ("Tell us in the comments! #TGIT" was value at 86 %); now the tiers read them as conversation.
+        ("Tell us in the comments! #TGIT <hyperlink>", "en"),
+        ("Here's the answer! Let us know in the comments section if you got it right! #WorldWaterDay", "en"),
+        ("How do you take your coffee? Tell us below ☕", "en"),
+        ("Hoy es el Día del Café ☕ ¿Cómo lo tomas tú? Te leemos", "es"),
+    ],
+)
+def test_invitations_the_tiers_now_read_themselves(text: str, lang: str) -> None:
+    for mode in ("fast", "routed"):
+        result = MODEL.classify([text], [lang], mode=mode)[0]
+        assert result.label == "conversation" and not result.by_invitation_rule
 
 
 def test_the_invitation_rule_yields_to_a_push_and_to_a_sure_promotion() -> None:

@@ -10,14 +10,14 @@ from equilibrio.nlp.intent_adapt import adapt_intent_model, fine_tune_softmax
 MODEL = IntentModel.load()
 
 # A brand whose thank-you posts are conversation by the guideline; the shipped fast tier reads
-# such a post as value.
+# the probe, a thank-you for birthday wishes, as value.
 THANKS = [
     "Thank you all for the birthday wishes!",
     "Thanks everyone for the kind messages today!",
     "We are so grateful for all your wishes, thank you!",
     "Thank you for celebrating with us!",
 ]
-PROBE = "Thank you so much for all the lovely birthday messages!"  # not among the examples
+PROBE = "Thanks for all the lovely wishes on our 10th birthday!"  # not among the examples
 
 
 def test_adapting_to_a_brands_labels_moves_its_similar_posts_and_leaves_others_alone() -> None:
