@@ -7,12 +7,14 @@
 Steps, all reproducible (fixed seeds):
 1. 5-fold cross-validation on dev_gold, stratified by language and label. Every out-of-fold
    probability comes from models that never saw that post. These are the figures in
-   docs/evaluation.md.
+   docs/evaluation.md. Every training fold also holds the pool posts the developers labelled
+   (developer_labels.jsonl, at half a gold post's weight); they are never scored.
 2. Temperatures for each tier fitted on those out-of-fold probabilities (calibration), and the
    routing threshold: the lowest fast-tier confidence that still keeps the routed mode within
    0.01 macro-F1 of the accurate tier out of fold.
-3. The final models, trained on every gold post, saved to src/equilibrio/models/, with the gold
-   posts' unit e5 embeddings and labels for the accurate tier's vote of the most similar posts.
+3. The final models, trained on every gold post and the developers' labels, saved to
+   src/equilibrio/models/, with those posts' unit e5 embeddings and labels for the accurate tier's
+   vote of the most similar posts.
 
 The model file also carries the guideline's rule 2 (an explicit commercial push makes a post
 promotion), applied to uncertain posts after the tiers (see equilibrio.nlp.intent). Its cues come
@@ -188,7 +190,8 @@ class LabelledPosts:
         corpus); with ``by="account"`` those go whenever an account of their organisation is held out.
         """
         if by == "organisation":
-            drop = [group in set(held_out.groups) for group in self.groups]
+            held_groups = set(held_out.groups)
+            drop = [group in held_groups for group in self.groups]
         else:
             accounts, groups = set(held_out.accounts), set(held_out.groups)
             drop = [
@@ -447,8 +450,8 @@ def main() -> None:
                 if len(extra.y)
                 else None,
             },
-            "recipe": f"gold posts and the developers' labels at weight {DEVELOPER_WEIGHT}; "
-            f"fast: LR(C={FAST_C}) on hashed n-grams + cues; accurate: mean of fast and LR(C={ACCURATE_C}) "
+            "recipe": (f"gold posts and the developers' labels at weight {DEVELOPER_WEIGHT}; " if len(extra.y) else "")
+            + f"fast: LR(C={FAST_C}) on hashed n-grams + cues; accurate: mean of fast and LR(C={ACCURATE_C}) "
             "on e5 embeddings + cues, with a third given to the vote of the 5 most similar labelled posts "
             "when the closest has a cosine of at least 0.88; "
             "temperatures and routing threshold from out-of-fold predictions; "
