@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -91,6 +91,12 @@ class IntentModel:
     """Unit-length e5 embeddings of the labelled training posts, for the accurate tier's vote."""
     neighbour_labels: npt.NDArray[np.int8] | None = None
     """Their labels (indices into :data:`INTENT_LABELS`)."""
+
+    @cached_property
+    def _neighbours32(self) -> npt.NDArray[np.float32] | None:
+        # Stored as float16 to keep the file small; converting 3,000 rows on every call cost a
+        # single draft about 19 ms (float16 arithmetic is not vectorised by NumPy), so once per model.
+        return None if self.neighbour_embeddings is None else self.neighbour_embeddings.astype(np.float32)
 
     @classmethod
     def load(cls, directory: Path | None = None) -> IntentModel:
@@ -197,11 +203,11 @@ class IntentModel:
         embedded = softmax(np.asarray(logits, dtype=np.float64) / self.accurate_temperature)
         blended = (fast + embedded) / 2
         vote = self.similar_posts_vote(embeddings)
-        if vote is None or self.neighbour_embeddings is None:
+        if vote is None or self._neighbours32 is None:
             return blended
         weight = vote_weights(
             embeddings,
-            self.neighbour_embeddings.astype(np.float32),
+            self._neighbours32,
             weight=float(self._neighbours_setting("weight")),
             # Model files written before the gate let every post's neighbours vote.
             min_similarity=float(self._neighbours_setting("min_similarity", default=-1.0)),
@@ -215,11 +221,11 @@ class IntentModel:
         labelled posts say, which helps where a class is made of several kinds of post (an offer,
         an award, a launch are all promotion).
         """
-        if self.neighbour_embeddings is None or self.neighbour_labels is None:
+        if self._neighbours32 is None or self.neighbour_labels is None:
             return None
         return neighbour_vote(
             embeddings,
-            self.neighbour_embeddings.astype(np.float32),
+            self._neighbours32,
             self.neighbour_labels,
             k=int(self._neighbours_setting("k")),
             temperature=float(self._neighbours_setting("temperature")),
