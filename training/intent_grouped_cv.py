@@ -40,16 +40,9 @@ organisation = recipe.organisation
 
 @dataclass(frozen=True)
 class GoldArrays:
-    """dev_gold's posts with their labels, e5 embeddings and both tiers' features, as train_intent.py builds them."""
+    """dev_gold's rows and what train_intent.py builds from them (labels, e5 embeddings, both tiers' features)."""
 
     gold: list[dict[str, Any]]
-    texts: list[str]
-    langs: list[str]
-    y: np.ndarray
-    embeddings: np.ndarray
-    unit: np.ndarray
-    fast_x: Any
-    accurate_x: np.ndarray
     posts: recipe.LabelledPosts
 
     @classmethod
@@ -62,17 +55,35 @@ class GoldArrays:
             [organisation(r["account"]) for r in gold],
             [r["account"] for r in gold],
         )
-        return cls(
-            gold=gold,
-            texts=posts.texts,
-            langs=posts.langs,
-            y=posts.y,
-            embeddings=posts.embeddings,
-            unit=posts.unit,
-            fast_x=posts.fast_x,
-            accurate_x=posts.accurate_x,
-            posts=posts,
-        )
+        return cls(gold=gold, posts=posts)
+
+    @property
+    def texts(self) -> list[str]:
+        return self.posts.texts
+
+    @property
+    def langs(self) -> list[str]:
+        return self.posts.langs
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.posts.y
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        return self.posts.embeddings
+
+    @property
+    def unit(self) -> np.ndarray:
+        return self.posts.unit
+
+    @property
+    def fast_x(self) -> Any:
+        return self.posts.fast_x
+
+    @property
+    def accurate_x(self) -> np.ndarray:
+        return self.posts.accurate_x
 
 
 def tiers_out_of_fold(
