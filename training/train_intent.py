@@ -327,12 +327,30 @@ def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
     return float(f1_score(y, p.argmax(1), average="macro"))
 
 
+def write_predictions(
+    path: Path, rows: list[dict[str, str]], by_tier: dict[str, np.ndarray], readings: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """One line per gold post: its item, language, gold label and each tier's out-of-fold probabilities."""
+    final = {tier: apply_rules(proba, readings) for tier, proba in by_tier.items()}
+    with path.open("w", encoding="utf-8") as handle:
+        for index, row in enumerate(rows):
+            line: dict[str, object] = {"item": row["item"], "lang": row["lang"], "label": row["label"]}
+            for tier, proba in final.items():
+                line[tier] = INTENT_LABELS[int(proba[index].argmax())]
+                line[f"{tier}_proba"] = [round(float(v), 4) for v in proba[index]]
+            handle.write(json.dumps(line) + "\n")
+    print(f"wrote {len(rows)} out-of-fold predictions to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="train the intent model")
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
     parser.add_argument(
         "--without-developer-labels", action="store_true", help="gold posts only (the recipe before session 20)"
+    )
+    parser.add_argument(
+        "--predictions", type=Path, help="also write each gold post's out-of-fold probabilities here (JSON Lines)"
     )
     args = parser.parse_args()
 
@@ -390,6 +408,9 @@ def main() -> None:
         }
 
     summary = macro_f1s(cross_validated)
+    if args.predictions:
+        by_tier = {"fast": fast_p, "accurate": accurate_p, "routed": routed_p}
+        write_predictions(args.predictions, rows, by_tier, readings)
     language_mask = {lang: np.array(langs) == lang for lang in ("es", "en")}
     print(
         "accurate tier without the neighbours' vote:",
