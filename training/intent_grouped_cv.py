@@ -2,6 +2,7 @@
 
     python training/intent_grouped_cv.py                      # organisations, fold seeds 0-3
     python training/intent_grouped_cv.py --groups account --seeds 0,1
+    python training/intent_grouped_cv.py --groups none        # train_intent.py's random folds, seeds 0-3
 
 train_intent.py's folds are stratified at random, so most test posts have posts of the same
 account in the training folds (Tesla and yumbrands are two thirds of the English gold posts, and
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).parent))
 import train_intent as recipe
@@ -103,15 +104,24 @@ def tiers_out_of_fold(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", choices=("account", "organisation"), default="organisation")
+    parser.add_argument(
+        "--groups",
+        choices=("account", "organisation", "none"),
+        default="organisation",
+        help="what no fold shares; none: train_intent.py's folds, stratified at random",
+    )
     parser.add_argument("--seeds", default="0,1,2,3", help="fold seeds, comma-separated")
     parser.add_argument(
         "--without-developer-labels", action="store_true", help="gold posts only (the recipe before session 20)"
     )
+    parser.add_argument(
+        "--with-session21-labels", action="store_true", help="also train on the second batch (an experiment)"
+    )
     args = parser.parse_args()
 
     data = GoldArrays.load()
-    extra = None if args.without_developer_labels else recipe.read_developer_labels()
+    label_files = [recipe.DEVELOPER_LABELS] + ([recipe.SESSION21_LABELS] if args.with_session21_labels else [])
+    extra = None if args.without_developer_labels else recipe.read_developer_labels(label_files)
     gold, texts, langs, y = data.gold, data.texts, data.langs, data.y
     language = np.array(langs)
     groups = [r["account"].lower() if args.groups == "account" else organisation(r["account"]) for r in gold]
@@ -124,11 +134,16 @@ def main() -> None:
     readings = recipe.rule_readings(texts)
     every_post = float(recipe.NEIGHBOURS["weight"])
 
+    held_out_by = None if args.groups == "none" else args.groups
     for seed in (int(s) for s in args.seeds.split(",")):
-        folds = list(StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=seed).split(texts, strata, groups))
-        for train, test in folds:
-            assert not {groups[i] for i in train} & {groups[i] for i in test}
-        fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds, extra, args.groups)
+        if held_out_by is None:
+            folds = list(StratifiedKFold(recipe.FOLDS, shuffle=True, random_state=seed).split(texts, strata))
+        else:
+            splitter = StratifiedGroupKFold(recipe.FOLDS, shuffle=True, random_state=seed)
+            folds = list(splitter.split(texts, strata, groups))
+            for train, test in folds:
+                assert not {groups[i] for i in train} & {groups[i] for i in test}
+        fast_logits, embedded_logits, votes, gated = tiers_out_of_fold(data, folds, extra, held_out_by)
         fast_p, embedded_p = recipe._calibrated(fast_logits, y), recipe._calibrated(embedded_logits, y)
         without_vote = (fast_p + embedded_p) / 2
         recipes = {
