@@ -382,6 +382,16 @@ def test_eval_intent_on_dev_gold_flags_training_data(shared_data: Path) -> None:
     assert report["seen_in_training"] == report["n"]  # the CLI warns: these figures are not held-out
 
 
+def test_eval_intent_counts_a_post_seen_in_another_export_form(shared_data: Path, tmp_path: Path) -> None:
+    # dev_gold writes "&amp;" where the pool the developers labelled from has "&"; either way it was trained on.
+    lines = (shared_data / "intent" / "dev_gold.jsonl").read_text(encoding="utf-8").splitlines()
+    row = next(json.loads(line) for line in lines if "&amp;" in line and '"exclude"' not in line)
+    variants = [row["text"], row["text"].replace("&amp;", "&"), row["text"].replace(" ", "  ")]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({**row, "item": str(i), "text": text}) + "\n" for i, text in enumerate(variants)))
+    assert evaluate_intent_file(gold, "fast")["seen_in_training"] == 3
+
+
 def test_eval_intent_held_out_file(tmp_path: Path) -> None:
     gold = tmp_path / "gold.jsonl"
     rows = [

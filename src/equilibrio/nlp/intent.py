@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import html
 import itertools
 import re
 from collections.abc import Sequence
@@ -542,7 +543,20 @@ def _parallel_fast_scores(
 
 
 def training_text_key(text: str) -> str:
-    """Short hash of a training text; the model stores these so that evaluation can flag seen posts."""
+    """Short hash of a training text; the model stores these so that evaluation can flag seen posts.
+
+    HTML entities are decoded and runs of whitespace collapsed first: exports of the same post
+    differ in exactly these ways (``&amp;`` in one, ``&`` in another), and a post seen in either
+    form was seen.
+
+    >>> training_text_key("Fish &amp; chips  today ") == training_text_key("Fish & chips today")
+    True
+    """
+    return legacy_text_key(" ".join(html.unescape(text).split()))
+
+
+def legacy_text_key(text: str) -> str:
+    """The key of models saved before ``training_text_key`` normalised texts (the raw text's hash)."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 

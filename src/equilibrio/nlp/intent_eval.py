@@ -9,7 +9,7 @@ import orjson
 
 from equilibrio.errors import InputError
 from equilibrio.nlp.evaluation import scores_by_language
-from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode, training_text_key
+from equilibrio.nlp.intent import INTENT_LABELS, IntentModel, Mode, legacy_text_key, training_text_key
 
 REQUIRED_FIELDS = ("lang", "text", "label")
 SKIPPED_LABELS = ("exclude",)
@@ -58,7 +58,8 @@ def evaluate_intent_file(path: Path, mode: Mode = "routed", model: IntentModel |
     by_language = scores_by_language(truth, predicted, langs, INTENT_LABELS, proba)
     hashes = model.meta.get("training_text_sha1", [])
     trained = set(hashes) if isinstance(hashes, list) else set()
-    seen = sum(1 for t in texts if training_text_key(t) in trained)
+    # Older models stored hashes of the raw texts; a post counts as seen under either key.
+    seen = sum(1 for t in texts if training_text_key(t) in trained or legacy_text_key(t) in trained)
     return {
         "file": str(path),
         "model_version": model.version,
