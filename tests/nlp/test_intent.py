@@ -388,7 +388,8 @@ def test_eval_intent_counts_a_post_seen_in_another_export_form(shared_data: Path
     row = next(json.loads(line) for line in lines if "&amp;" in line and '"exclude"' not in line)
     variants = [row["text"], row["text"].replace("&amp;", "&"), row["text"].replace(" ", "  ")]
     gold = tmp_path / "gold.jsonl"
-    gold.write_text("".join(json.dumps({**row, "item": str(i), "text": text}) + "\n" for i, text in enumerate(variants)))
+    rows = [{**row, "item": str(i), "text": text} for i, text in enumerate(variants)]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert evaluate_intent_file(gold, "fast")["seen_in_training"] == 3
 
 
