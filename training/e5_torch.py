@@ -131,7 +131,7 @@ class E5Encoder(nn.Module):
         blob = raw[pos : pos + blob_length]
         pos += blob_length
         pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
-        n_normalised, map_bytes = struct.unpack_from("<iI", raw, pos)
+        (n_normalised,) = struct.unpack_from("<i", raw, pos)
         cursor = pos + 8
         normalisation = {}
         for _ in range(n_normalised):
@@ -140,17 +140,7 @@ class E5Encoder(nn.Module):
             replacement = struct.unpack_from(f"<{count}I", raw, cursor + 5)
             normalisation[chr(codepoint)] = "".join(chr(c) for c in replacement)
             cursor += 5 + 4 * count
-        pos += 8 + map_bytes
-        (n_tensors,) = struct.unpack_from("<i", raw, pos)
-        pos += 4
-        tensors = {}
-        for _ in range(n_tensors):
-            (name_length,) = struct.unpack_from("<H", raw, pos)
-            name = raw[pos + 2 : pos + 2 + name_length].decode()
-            pos += 2 + name_length
-            offset, n_bytes = struct.unpack_from("<QQ", raw, pos + 5)  # after dtype (1 byte) and count (4)
-            pos += 21
-            tensors[name] = view[offset : offset + n_bytes]
+        tensors = {name: view[offset : offset + n_bytes] for name, (offset, n_bytes) in tensor_directory(raw).items()}
         self.tokenizer = UnigramTokenizer(pieces, scores, normalisation, (bos, eos, unk))
 
         def floats(name: str, *shape: int) -> torch.Tensor:
@@ -225,7 +215,7 @@ def tensor_directory(raw: bytes) -> dict[str, tuple[int, int]]:
         (name_length,) = struct.unpack_from("<H", raw, pos)
         name = raw[pos + 2 : pos + 2 + name_length].decode()
         pos += 2 + name_length
-        offset, n_bytes = struct.unpack_from("<QQ", raw, pos + 5)
+        offset, n_bytes = struct.unpack_from("<QQ", raw, pos + 5)  # after dtype (1 byte) and count (4)
         pos += 21
         directory[name] = (offset, n_bytes)
     return directory
