@@ -393,6 +393,8 @@ def main() -> None:
         [r.get("account", "") for r in rows],
     )
     texts, langs, y = gold.texts, gold.langs, gold.y
+    if args.with_session21_labels and args.out.resolve() == MODEL_DIR.resolve():
+        parser.error("--with-session21-labels is an experiment: give --out a scratch folder, not the shipped model's")
     label_files = (DEVELOPER_LABELS, SESSION21_LABELS) if args.with_session21_labels else (DEVELOPER_LABELS,)
     if args.without_developer_labels:
         extra = gold.subset(np.zeros(0, dtype=np.int64))
@@ -497,8 +499,8 @@ def main() -> None:
                 "sha256": digest,
                 "posts": len(y),
                 "developer_labels": {
-                    "file": DEVELOPER_LABELS.name,
-                    "sha256": hashlib.sha256(DEVELOPER_LABELS.read_bytes()).hexdigest()[:16],
+                    "file": ", ".join(path.name for path in label_files),
+                    "sha256": hashlib.sha256(b"".join(path.read_bytes() for path in label_files)).hexdigest()[:16],
                     "posts": len(extra.y),
                     "weight": DEVELOPER_WEIGHT,
                 }
