@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,25 @@ def test_cli_eval_intent_json(tmp_path: Path, shared_data: Path) -> None:
     assert report["by_language"]["all"]["confusion"]["labels"] == ["promotion", "conversation", "value"]
     human = run("eval", "intent", shared_data / "intent" / "dev_gold.jsonl", "--mode", "fast")
     assert "not held-out" in human.stderr
+
+
+def test_cli_eval_intent_with_another_model(tmp_path: Path, shared_data: Path) -> None:
+    # The shipped model's files with its training-text hashes dropped: same figures, nothing counted as seen.
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    shipped = Path(equilibrio.__file__).parent / "models"
+    shutil.copy(shipped / "intent.npz", model_dir / "intent.npz")
+    meta = json.loads((shipped / "intent.json").read_text())
+    (model_dir / "intent.json").write_text(json.dumps({**meta, "training_text_sha1": []}))
+    gold = shared_data / "intent" / "dev_gold.jsonl"
+    shipped_report = json.loads(run("eval", "intent", gold, "--mode", "fast", "--json").stdout)
+    other = run("eval", "intent", gold, "--mode", "fast", "--model", model_dir, "--json")
+    assert other.returncode == 0, other.stderr
+    other_report = json.loads(other.stdout)
+    assert shipped_report["seen_in_training"] == 689 and other_report["seen_in_training"] == 0
+    assert other_report["macro_f1"] == shipped_report["macro_f1"]
+    missing = run("eval", "intent", gold, "--model", tmp_path / "nowhere")
+    assert missing.returncode == 2 and "no intent model in" in missing.stderr
 
 
 def test_analyze_streams_small_batches_to_the_same_labels(tmp_path: Path, ibm_sample: Path) -> None:

@@ -75,12 +75,21 @@ def analyze(
 def eval_intent(
     gold: Annotated[Path, typer.Argument(help="JSONL with item, lang, text, label (exclude rows are skipped).")],
     mode: ModeOption = "routed",
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Folder with an intent model written by training/train_intent.py --out (default: the shipped one).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall, confusion and calibration (ECE), per language."""
+    from equilibrio.nlp.intent import IntentModel
     from equilibrio.nlp.intent_eval import evaluate_intent_file
 
-    report = evaluate_intent_file(gold, parse_mode(mode))
+    model = IntentModel.load(model_dir) if model_dir is not None else None
+    report = evaluate_intent_file(gold, parse_mode(mode), model)
     if json_output:
         emit_json(report)
         return
