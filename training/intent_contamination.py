@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).parent))
 import train_intent as recipe
-from blind_relabel import RELABEL
+from blind_relabel import RELABEL, read_jsonl
 from intent_grouped_cv import GoldArrays
 
 
@@ -43,13 +42,7 @@ def out_of_fold(
         more = extra
         if test_labels is not None:
             more = extra.joined(dataclasses.replace(gold.subset(test), y=test_labels[test]))
-        fast = recipe._fit_with(gold.fast_x[train], y[train], more.fast_x, more.y, recipe.FAST_C)
-        embedded = recipe._fit_with(gold.accurate_x[train], y[train], more.accurate_x, more.y, recipe.ACCURATE_C)
-        fast_logits[test] = recipe._logits(fast, gold.fast_x[test])
-        embedded_logits[test] = recipe._logits(embedded, gold.accurate_x[test])
-        neighbours = np.vstack([gold.unit[train], more.unit])
-        votes[test] = recipe._vote(gold.embeddings[test], neighbours, np.concatenate([y[train], more.y]))
-        gate[test] = recipe._vote_weights(gold.embeddings[test], neighbours)
+        fast_logits[test], embedded_logits[test], votes[test], gate[test] = recipe.fold_tiers(gold, train, test, more)
     fast_p = recipe._calibrated(fast_logits, y)
     mean = (fast_p + recipe._calibrated(embedded_logits, y)) / 2
     return {"fast": fast_p, "accurate": recipe._with_vote(mean, votes, gate, y)[0]}
@@ -62,8 +55,8 @@ def main() -> None:
 
     data = GoldArrays.load()
     extra = recipe.read_developer_labels()
-    relabel = {row["item"]: row["label"] for row in map(json.loads, RELABEL.open(encoding="utf-8"))}
-    blind = np.array([recipe.INTENT_LABELS.index(relabel[row["item"]]) for row in data.gold])
+    relabel = read_jsonl(RELABEL)
+    blind = np.array([recipe.INTENT_LABELS.index(str(relabel[row["item"]]["label"])) for row in data.gold])
     y, language = data.y, np.array(data.langs)
     readings = recipe.rule_readings(data.texts)
     strata = [f"{r['lang']}-{r['label']}" for r in data.gold]

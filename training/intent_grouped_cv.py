@@ -129,7 +129,10 @@ def main() -> None:
         lang: {group for group, post_lang in zip(groups, langs, strict=True) if post_lang == lang}
         for lang in ("es", "en")
     }
-    print(f"{len(set(groups))} {args.groups}s: es {len(by_language['es'])}, en {len(by_language['en'])}")
+    if args.groups == "none":
+        print("random folds, stratified by language and label")
+    else:
+        print(f"{len(set(groups))} {args.groups}s: es {len(by_language['es'])}, en {len(by_language['en'])}")
     strata = [f"{r['lang']}-{r['label']}" for r in gold]
     readings = recipe.rule_readings(texts)
     every_post = float(recipe.NEIGHBOURS["weight"])

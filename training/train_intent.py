@@ -204,7 +204,11 @@ class LabelledPosts:
         )
 
     def outside(self, held_out: LabelledPosts, by: str) -> LabelledPosts:
-        """These posts without those of ``held_out``'s organisations (``by="organisation"``) or accounts.
+        """These posts without those of ``held_out``'s organisations (``by="organisation"``) or accounts."""
+        return self.subset(self.outside_rows(held_out, by))
+
+    def outside_rows(self, held_out: LabelledPosts, by: str) -> np.ndarray:
+        """The rows :meth:`outside` keeps.
 
         Some accounts are known in the pool by a number only (Corpoelec's, Citibanamex's in one
         corpus); with ``by="account"`` those go whenever an account of their organisation is held out.
@@ -218,7 +222,7 @@ class LabelledPosts:
                 account in accounts or (account.isdigit() and group in groups)
                 for account, group in zip(self.accounts, self.groups, strict=True)
             ]
-        return self.subset(np.flatnonzero(~np.array(drop, dtype=bool)))
+        return np.flatnonzero(~np.array(drop, dtype=bool))
 
 
 def read_developer_labels(
@@ -272,14 +276,24 @@ def tiers_out_of_fold(
     votes, gate = np.zeros((len(y), 3)), np.zeros(len(y))
     for train, test in folds:
         more = extra.outside(gold.subset(test), held_out_by) if held_out_by else extra
-        fast = _fit_with(gold.fast_x[train], y[train], more.fast_x, more.y, FAST_C)
-        embedded = _fit_with(gold.accurate_x[train], y[train], more.accurate_x, more.y, ACCURATE_C)
-        fast_logits[test] = _logits(fast, gold.fast_x[test])
-        embedded_logits[test] = _logits(embedded, gold.accurate_x[test])
-        neighbours = np.vstack([gold.unit[train], more.unit])
-        votes[test] = _vote(gold.embeddings[test], neighbours, np.concatenate([y[train], more.y]))
-        gate[test] = _vote_weights(gold.embeddings[test], neighbours)
+        fast_logits[test], embedded_logits[test], votes[test], gate[test] = fold_tiers(gold, train, test, more)
     return fast_logits, embedded_logits, votes, gate
+
+
+def fold_tiers(
+    gold: LabelledPosts, train: np.ndarray, test: np.ndarray, more: LabelledPosts
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One fold of :func:`tiers_out_of_fold`: both tiers fitted on ``train`` and ``more``, read on ``test``."""
+    y = gold.y
+    fast = _fit_with(gold.fast_x[train], y[train], more.fast_x, more.y, FAST_C)
+    embedded = _fit_with(gold.accurate_x[train], y[train], more.accurate_x, more.y, ACCURATE_C)
+    neighbours = np.vstack([gold.unit[train], more.unit])
+    return (
+        _logits(fast, gold.fast_x[test]),
+        _logits(embedded, gold.accurate_x[test]),
+        _vote(gold.embeddings[test], neighbours, np.concatenate([y[train], more.y])),
+        _vote_weights(gold.embeddings[test], neighbours),
+    )
 
 
 def rule_readings(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
