@@ -207,7 +207,7 @@ class IntentModel:
             return blended
         # One similarity matrix serves the vote and its gate (5,000 posts x 3,120 neighbours is 62 MB).
         similarity = _cosines(embeddings, self._neighbours32)
-        vote = self._vote(similarity, self.neighbour_labels)
+        vote = self._neighbours_vote(similarity, self.neighbour_labels)
         weight = _gate(
             similarity,
             weight=float(self._neighbours_setting("weight")),
@@ -225,9 +225,9 @@ class IntentModel:
         """
         if self._neighbours32 is None or self.neighbour_labels is None:
             return None
-        return self._vote(_cosines(embeddings, self._neighbours32), self.neighbour_labels)
+        return self._neighbours_vote(_cosines(embeddings, self._neighbours32), self.neighbour_labels)
 
-    def _vote(
+    def _neighbours_vote(
         self, similarity: npt.NDArray[np.floating[Any]], labels: npt.NDArray[np.integer[Any]]
     ) -> npt.NDArray[np.float64]:
         return _vote(
